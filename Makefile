@@ -1,0 +1,129 @@
+# hearth — build, test and install. See README.md for the two set-up commands.
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+VERSION  = 0.1.0
+
+WARN    = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+          -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS ?=
+
+# Libraries: pkg-config where Debian ships a .pc; libdwarf has none.
+ZLIB_CFLAGS  := $(shell pkg-config --cflags zlib 2>/dev/null)
+ZLIB_LIBS    := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
+GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
+GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
+DWARF_CFLAGS := -I/usr/include/libdwarf
+DWARF_LIBS   := -ldwarf
+
+FORMATS_SRC := $(sort $(wildcard formats/*.c))
+RENDER_SRC  := $(sort $(wildcard render/*.c))
+SAMPLER_SRC := $(sort $(wildcard sampler/*.c))
+UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))
+
+FORMATS_OBJ     := $(FORMATS_SRC:%.c=$(BUILD)/%.o)
+FORMATS_PIC_OBJ := $(FORMATS_SRC:%.c=$(BUILD)/pic/%.o)
+RENDER_OBJ      := $(RENDER_SRC:%.c=$(BUILD)/%.o)
+SAMPLER_PIC_OBJ := $(SAMPLER_SRC:%.c=$(BUILD)/pic/%.o)
+UNIT_OBJ        := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+HEARTH  := $(BUILD)/hearth
+LIBSO   := $(BUILD)/libhearth.so
+LIBA    := $(BUILD)/libhearth.a
+UNIT    := $(BUILD)/tests/unit_tests
+
+.PHONY: all deps test check fuzz fuzz-build bench demo install clean goldens
+
+all: $(HEARTH) $(LIBSO) $(LIBA)
+
+# Installs missing packages (apt-get) or says how; a no-op when all are there.
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(ZLIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+
+$(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
+	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
+	    -Wl,--version-script=sampler/libhearth.map -Wl,-soname,libhearth.so \
+	    -o $@ $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) $(ZLIB_LIBS) -lm
+
+$(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+
+$(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+# The replay driver runs every saved fuzz input through the same entry points
+# as the fuzzers, with the ordinary compiler, as part of make test.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FORMATS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+	@BUILD=$(BUILD) tests/run
+
+# Every test again under AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" test
+
+FUZZ_SECONDS ?= 60
+fuzz-build: deps
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "clang fuzz_$$t"; \
+	    clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FORMATS_SRC) $(ZLIB_LIBS) -lm || exit 1; \
+	done
+
+# Runs each libFuzzer target for FUZZ_SECONDS, growing tests/fuzz/corpus/NAME.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p tests/fuzz/corpus/$$t $(BUILD)/fuzz/artifacts; \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+bench: deps all $(BUILD)/tests/bench/bench_pprof
+	@tests/bench/run $(BUILD)
+
+demo: deps all
+	@scripts/demo $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(HEARTH) $(DESTDIR)$(PREFIX)/bin/hearth
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhearth.so
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libhearth.a
+	install -m 644 sampler/hearth.h $(DESTDIR)$(PREFIX)/include/hearth.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    sampler/hearth.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hearth.pc
+
+clean:
+	rm -rf build out
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

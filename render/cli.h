@@ -1,0 +1,54 @@
+/*
+ * Shared pieces of the hearth command line: loading inputs, writing
+ * outputs, and the subcommands' entry points.
+ */
+#ifndef HEARTH_RENDER_CLI_H
+#define HEARTH_RENDER_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../formats/profile.h"
+
+/* Exit statuses of every subcommand. */
+#define EXIT_OK 0
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+
+typedef enum input_kind {
+    INPUT_PPROF,
+    INPUT_FOLDED,
+} input_kind;
+
+/*
+ * Reads path ("-" = stdin) and decodes it by content: gzip or binary
+ * protobuf -> pprof, text -> folded stacks. max_bytes bounds both the file
+ * and its decompressed size. On failure prints "hearth: PATH: message" to
+ * stderr and returns nonzero. kind may be NULL.
+ */
+int cli_load_profile(profile **out, input_kind *kind, const char *path,
+                     size_t max_bytes);
+
+/* Reads a whole file (or stdin) into memory, at most max_bytes. */
+int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max_bytes);
+
+/*
+ * Writes data to path ("-" = stdout) through a temporary file in the same
+ * directory and a rename, so a reader never sees half an output and a failed
+ * run leaves nothing behind. Prints the error and returns nonzero on failure.
+ */
+int cli_write_output(const char *path, const void *data, size_t len);
+
+/* Parses a byte size such as "1073741824", "512M", "1G". Returns 0 or -1. */
+int cli_parse_size(const char *s, size_t *out);
+
+/* Resolves --sample-index (NULL = the profile's default). Prints the error
+ * and returns -1 when there is no such type. */
+int cli_sample_index(const profile *p, const char *arg, const char *path);
+
+int cmd_info(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_fold(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The flat/cum table of `hearth top`, laid out like `go tool pprof -top`.
+ */
+#ifndef HEARTH_RENDER_TOP_H
+#define HEARTH_RENDER_TOP_H
+
+#include <stdbool.h>
+
+#include "../formats/profile.h"
+#include "../formats/strbuf.h"
+#include "nodes.h"
+
+typedef struct top_options {
+    int sample_index;
+    nodes_granularity granularity;
+    double node_fraction;  /* drop nodes with cum below this share of total */
+    long node_count;       /* keep at most this many rows; 0 = all */
+    bool cum_sort;         /* sort by cum instead of flat */
+    bool headers;          /* print the profile's labels above the table */
+} top_options;
+
+#define TOP_OPTIONS_INIT { 0, GRAN_FUNCTIONS, 0.005, 0, false, true }
+
+/* Appends the report to out. Returns 0 or HEARTH_ENOMEM. */
+int top_write(strbuf *out, const profile *p, const top_options *o);
+
+#endif
