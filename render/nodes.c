@@ -245,7 +245,7 @@ static int add_edge(node_graph *g, uint32_t from, uint32_t to, int64_t w,
         g->cap_edges = cap;
     }
     g->edge_stamp[g->n_edges] = g->stamp;
-    g->edges[g->n_edges] = (graph_edge){from, to, w, is_inline, residual};
+    g->edges[g->n_edges] = (graph_edge){from, to, w, is_inline, residual, true};
     g->edge_table[h] = (uint32_t)++g->n_edges;
     return 0;
 }
@@ -308,13 +308,7 @@ static int accumulate(node_graph *g)
         if (parent >= 0 && !residual)
             g->nodes[parent].flat += w;
     }
-    for (size_t i = 0; i < g->n_edges; i++) {
-        graph_edge *e = &g->edges[i];
-        if (e->is_inline)
-            g->nodes[e->to].in_inline = true;
-        else
-            g->nodes[e->to].in_call = true;
-    }
+    node_graph_trim_edges(g, 0);
     return 0;
 }
 
@@ -406,6 +400,28 @@ long node_graph_keep(node_graph *g, int64_t cutoff)
         int rc = accumulate(g);
         if (rc)
             return hearth_error_set(rc, "out of memory");
+    }
+    return dropped;
+}
+
+long node_graph_trim_edges(node_graph *g, int64_t cutoff)
+{
+    long dropped = 0;
+    for (size_t i = 0; i < g->n_nodes; i++)
+        g->nodes[i].in_inline = g->nodes[i].in_call = false;
+    for (size_t i = 0; i < g->n_edges; i++) {
+        graph_edge *e = &g->edges[i];
+        int64_t w = e->weight < 0 ? -e->weight : e->weight;
+        if (e->kept && w < cutoff) {
+            e->kept = false;
+            dropped++;
+        }
+        if (!e->kept)
+            continue;
+        if (e->is_inline)
+            g->nodes[e->to].in_inline = true;
+        else
+            g->nodes[e->to].in_call = true;
     }
     return dropped;
 }

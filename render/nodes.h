@@ -39,6 +39,7 @@ typedef struct graph_edge {
     int64_t weight;
     bool is_inline;   /* every contribution came from an inlined frame */
     bool residual;    /* some contribution skipped dropped nodes */
+    bool kept;        /* false when cut by node_graph_trim_edges */
 } graph_edge;
 
 typedef struct node_graph node_graph;
@@ -54,6 +55,11 @@ void node_graph_destroy(node_graph *g);
  * dropped is lost, edges bridge dropped nodes as residual. Returns the
  * number of nodes dropped, or a negative error. */
 long node_graph_keep(node_graph *g, int64_t cutoff);
+
+/* Drops edges with |weight| < cutoff (pprof's edgefraction cut) and
+ * recomputes each node's in_inline/in_call from the edges left. Returns the
+ * number of edges dropped. */
+long node_graph_trim_edges(node_graph *g, int64_t cutoff);
 
 /* Keeps only the n listed nodes (indexes into node_graph_nodes) and
  * re-accumulates, as pprof does after choosing its top N nodes. */

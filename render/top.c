@@ -85,8 +85,9 @@ static void profile_labels(strbuf *out, const profile *p, const top_options *o,
         if (c[0] != '#')
             strbuf_printf(out, "%s\n", c);
     }
-    strbuf_printf(out, "Type: %s\n",
-                  profile_str(p, p->sample_types[o->sample_index].type));
+    const char *type = profile_str(p, p->sample_types[o->sample_index].type);
+    if (*type)
+        strbuf_printf(out, "Type: %s\n", type);
     if (p->time_nanos) {
         time_t t = (time_t)(p->time_nanos / 1000000000);
         struct tm tm;
@@ -152,6 +153,8 @@ int top_write(strbuf *out, const profile *p, const top_options *o)
         if (!rows)
             goto oom;
     }
+
+    node_graph_trim_edges(g, abs64((int64_t)((double)flat_total * o->edge_fraction)));
 
     /* One unit for the whole table, from the smallest nonzero value. */
     int64_t min_value = 0;

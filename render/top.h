@@ -14,12 +14,14 @@ typedef struct top_options {
     int sample_index;
     nodes_granularity granularity;
     double node_fraction;  /* drop nodes with cum below this share of total */
+    double edge_fraction;  /* edges below this share do not count for the
+                              "(inline)" marks, as in pprof */
     long node_count;       /* keep at most this many rows; 0 = all */
     bool cum_sort;         /* sort by cum instead of flat */
     bool headers;          /* print the profile's labels above the table */
 } top_options;
 
-#define TOP_OPTIONS_INIT { 0, GRAN_FUNCTIONS, 0.005, 0, false, true }
+#define TOP_OPTIONS_INIT { 0, GRAN_FUNCTIONS, 0.005, 0.001, 0, false, true }
 
 /* Appends the report to out. Returns 0 or HEARTH_ENOMEM. */
 int top_write(strbuf *out, const profile *p, const top_options *o);
