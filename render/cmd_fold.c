@@ -11,12 +11,14 @@
 #include "../formats/folded.h"
 #include "../formats/pprof.h"
 #include "cli.h"
+#include "prune.h"
 
 static const char fold_usage[] =
     "usage: hearth fold FILE [-o OUT] [options]\n"
     "Writes the profile as folded stacks (\"root;caller;leaf COUNT\" per line,\n"
     "identical stacks summed, sorted). FILE is a pprof profile or folded\n"
-    "stacks; - is stdin. OUT defaults to stdout.\n"
+    "stacks; - is stdin. OUT defaults to stdout. The profile's own\n"
+    "drop_frames/keep_frames apply, as in go tool pprof.\n"
     "\n"
     "  --sample-index NAME|N  which value to write (default: the profile's\n"
     "                         default sample type, else the last one)\n"
@@ -64,6 +66,11 @@ int cmd_fold(int argc, char **argv)
     size_t len;
     if (si < 0)
         goto out;
+    /* The profile's own drop_frames apply, as in every pprof view. */
+    if (prune_uninteresting(p)) {
+        fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
+        goto out;
+    }
     if (folded_write(&text, &len, p, si)) {
         fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
         goto out;
