@@ -137,9 +137,10 @@ static int parse_count(const char *s, size_t n, int64_t *out)
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-        if (v > (uint64_t)INT64_MAX)
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > ((uint64_t)INT64_MAX - d) / 10)
             return -2;
+        v = v * 10 + d;
     }
     *out = (int64_t)v;
     return 0;
@@ -159,10 +160,14 @@ static int read_line(fold_reader *r, const char *s, size_t n, size_t lineno)
     size_t sp = n;
     while (sp > 0 && s[sp - 1] != ' ' && s[sp - 1] != '\t')
         sp--;
-    if (sp == 0)
+    int64_t count;
+    if (sp == 0) {
+        if (parse_count(s, n, &count) != -1)
+            return hearth_error_set(HEARTH_EFORMAT,
+                                    "line %zu: no stack before the count", lineno);
         return hearth_error_set(HEARTH_EFORMAT,
                                 "line %zu: no count after the stack", lineno);
-    int64_t count;
+    }
     int rc = parse_count(s + sp, n - sp, &count);
     if (rc == -2)
         return hearth_error_set(HEARTH_EFORMAT,
@@ -305,8 +310,15 @@ int folded_write(char **out, size_t *out_len, const profile *p,
         }
         if (line.oom)
             goto out;
-        if (line.len == 0)
+        /* A stack that is only white space would read back as a line
+         * without a stack. */
+        size_t nonblank = 0;
+        for (size_t k = 0; k < line.len; k++)
+            nonblank += line.buf[k] != ' ' && line.buf[k] != '\t';
+        if (nonblank == 0) {
+            line.len = 0;
             strbuf_puts(&line, "[unknown]");
+        }
         if ((n_entries + 1) * 2 > table_cap) {
             size_t nc = table_cap ? table_cap * 2 : 1024;
             uint32_t *t = calloc(nc, sizeof *t);

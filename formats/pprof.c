@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "legacy_cpu.h"
 #include "pb.h"
 
 /* --- gzip --- */
@@ -577,6 +578,12 @@ int pprof_read(profile **out, const uint8_t *buf, size_t len,
     profile *p = NULL;
     dec d;
     memset(&d, 0, sizeof d);
+    /* gperftools' binary CPU profiles, read as pprof does, after gunzip. A
+     * protobuf cannot start with the zero word of their header. */
+    if (legacy_cpu_detect(data, raw_len)) {
+        rc = legacy_cpu_read(out, data, raw_len);
+        goto out;
+    }
     rc = profile_create(&p);
     if (rc)
         goto out;

@@ -75,7 +75,7 @@ TEST(test_folded__rejects_bad_lines_with_their_line_number)
         {"a;b 1\n\na;b x1\n", "line 3: \"x1\" is not a count"},
         {"a;b 1.5\n", "line 1: \"1.5\" is not a count"},
         {"a 9223372036854775808\n", "line 1: count exceeds 2^63-1"},
-        {"   7\n", "line 1: no count after the stack"},
+        {"   7\n", "line 1: no stack before the count"},
         {"a 9223372036854775807\na 1\n", "line 2: total count of this stack overflows"},
         {"a -3\n", "line 1: \"-3\" is not a count"},
     };
