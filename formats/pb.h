@@ -57,8 +57,22 @@ int pb_read_varint_slow(pb_reader *r, uint64_t *out);
 /* Reads a varint; returns 0 or -PB_ERR_*. */
 static inline int pb_read_varint(pb_reader *r, uint64_t *out)
 {
-    if (__builtin_expect(r->p < r->end && *r->p < 0x80, 1)) {
-        *out = *r->p++;
+    const uint8_t *p = r->p;
+    ptrdiff_t left = r->end - p;
+    if (__builtin_expect(left > 0 && p[0] < 0x80, 1)) {
+        *out = p[0];
+        r->p = p + 1;
+        return 0;
+    }
+    if (left >= 2 && p[1] < 0x80) {
+        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        r->p = p + 2;
+        return 0;
+    }
+    if (left >= 3 && p[1] >= 0x80 && p[2] < 0x80) {
+        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 |
+               (uint64_t)p[2] << 14;
+        r->p = p + 3;
         return 0;
     }
     return pb_read_varint_slow(r, out);

@@ -139,16 +139,21 @@ typedef struct dec {
     int saw_time;
 } dec;
 
-static int vec_push(vec64 *v, uint64_t x)
+__attribute__((noinline)) static int vec_grow(vec64 *v)
 {
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        uint64_t *n = realloc(v->v, nc * sizeof *n);
-        if (!n)
-            return hearth_error_set(HEARTH_ENOMEM, "out of memory");
-        v->v = n;
-        v->cap = nc;
-    }
+    size_t nc = v->cap ? v->cap * 2 : 64;
+    uint64_t *n = realloc(v->v, nc * sizeof *n);
+    if (!n)
+        return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+    v->v = n;
+    v->cap = nc;
+    return 0;
+}
+
+static inline int vec_push(vec64 *v, uint64_t x)
+{
+    if (__builtin_expect(v->n == v->cap, 0) && vec_grow(v))
+        return HEARTH_ENOMEM;
     v->v[v->n++] = x;
     return 0;
 }

@@ -529,6 +529,11 @@ int profile_validate(profile *p)
         return hearth_error_set(HEARTH_EFORMAT,
                                 "profile.sample_type: missing, but the profile "
                                 "has %zu samples", p->n_samples);
+    /* Nearly every writer numbers locations 1..N: then a location exists
+     * iff its id is in range, with no lookup per frame. */
+    int dense = 1;
+    for (size_t i = 0; i < p->n_locations && dense; i++)
+        dense = p->locations[i].id == i + 1;
     for (size_t i = 0; i < p->n_samples; i++) {
         const profile_sample *s = &p->samples[i];
         if (s->n_values != p->n_sample_types)
@@ -537,7 +542,8 @@ int profile_validate(profile *p)
                                     "sample_type has %zu", i, s->n_values,
                                     p->n_sample_types);
         for (uint32_t j = 0; j < s->n_locations; j++)
-            if (!profile_location_find(p, s->location_ids[j]))
+            if (dense ? s->location_ids[j] - 1 >= p->n_locations
+                      : !profile_location_find(p, s->location_ids[j]))
                 return hearth_error_set(HEARTH_EFORMAT,
                                         "profile.sample[%zu].location_id[%u]: "
                                         "location %" PRIu64 " does not exist",
