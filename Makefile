@@ -51,7 +51,16 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(ZLIB_CFLAGS) -MMD -MP -c $< -o $@
 
-$(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ)
+# The flame graph script is kept as plain JavaScript and compiled in as a
+# C string.
+FLAME_JS_OBJ := $(BUILD)/gen/flame_js.o
+$(BUILD)/gen/flame_js.c: render/flame.js
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from render/flame.js by the Makefile. */'; \
+	  echo 'extern const char flame_js[];'; echo 'const char flame_js[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
@@ -63,7 +72,7 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
+$(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
 

@@ -50,5 +50,6 @@ int cmd_info(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_fold(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_flame(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct command {
 } commands[] = {
     {"info", cmd_info, "describe a profile: types, period, counts, totals"},
     {"top", cmd_top, "flat/cum table of the heaviest functions (pprof -top)"},
+    {"flame", cmd_flame, "draw an interactive SVG flame graph"},
     {"fold", cmd_fold, "write a profile as folded stacks"},
     {"convert", cmd_convert, "convert folded stacks or pprof to pprof"},
 };

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <string.h>
 
 typedef struct unit_def {
@@ -165,4 +166,46 @@ const char *units_pick(int64_t min_value, int64_t total, const char *sample_unit
         (double)min_value * 100 < (double)max_value)
         units_scale(100 * min_value, sample_unit, "minimum", &unit);
     return *unit ? unit : sample_unit;
+}
+
+int units_human(char *buf, size_t n, int64_t value, const char *unit)
+{
+    const char *u;
+    /* Bytes: binary prefixes, as people size memory. */
+    units_scale(1, unit, "B", &u);
+    if (!strcmp(u, "B") && unit[0]) {
+        static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+        double bytes = units_scale(value, unit, "B", &u);
+        double ab = bytes < 0 ? -bytes : bytes;
+        int i = 0;
+        while (ab >= 1024 && i < 5) {
+            ab /= 1024;
+            bytes /= 1024;
+            i++;
+        }
+        if (i == 0)
+            snprintf(buf, n, "%" PRId64 " B", value);
+        else
+            snprintf(buf, n, "%.2f %s", bytes, names[i]);
+        return 'b';
+    }
+    units_scale(1, unit, "ns", &u);
+    if (!strcmp(u, "ns") && unit[0]) {
+        double ns = units_scale(value, unit, "ns", &u);
+        double an = ns < 0 ? -ns : ns;
+        if (an >= 1e9)
+            snprintf(buf, n, "%.2f s", ns / 1e9);
+        else if (an >= 1e6)
+            snprintf(buf, n, "%.2f ms", ns / 1e6);
+        else if (an >= 1e3)
+            snprintf(buf, n, "%.2f us", ns / 1e3);
+        else
+            snprintf(buf, n, "%.0f ns", ns);
+        return 't';
+    }
+    if (!unit[0] || !strcmp(unit, "count") || !strcmp(unit, "samples"))
+        snprintf(buf, n, "%" PRId64, value);
+    else
+        snprintf(buf, n, "%" PRId64 " %s", value, unit);
+    return 'n';
 }

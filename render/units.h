@@ -27,4 +27,12 @@ void units_percent(char *buf, size_t n, int64_t value, int64_t total);
  */
 const char *units_pick(int64_t min_value, int64_t total, const char *sample_unit);
 
+/*
+ * A value for people, as flame graphs show it: bytes in B/KiB/MiB/GiB/TiB,
+ * nanoseconds (and other time units) in ns/us/ms/s, anything else as a plain
+ * number with the unit name after it unless it is "count" or empty.
+ * Returns a unit kind: 'b' bytes, 't' time, 'n' other.
+ */
+int units_human(char *buf, size_t n, int64_t value, const char *unit);
+
 #endif
