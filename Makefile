@@ -66,7 +66,7 @@ $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
 	    -Wl,--version-script=sampler/libhearth.map -Wl,-soname,libhearth.so \
-	    -o $@ $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) $(ZLIB_LIBS) -lm
+	    -o $@ $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) $(ZLIB_LIBS) -lm -lpthread
 
 $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 	@rm -f $@

@@ -21,6 +21,16 @@ extern "C" {
 /* The library's version as "MAJOR.MINOR.PATCH". Static storage. */
 HEARTH_API const char *hearth_version(void);
 
+/*
+ * Writes a heap profile (pprof, gzip'd, Go's heap shape) of the calling
+ * process to path, or to the next PREFIX.PID.SEQ.heap.pb.gz when path is
+ * NULL (PREFIX from HEARTH_OUT, default "./hearth"). The file appears whole
+ * or not at all (written to a temporary name, fsync'd, renamed). Safe from
+ * any thread, not from a signal handler (send HEARTH_SIGNAL instead).
+ * Returns 0, or -1 after one line on stderr saying why.
+ */
+HEARTH_API int hearth_dump_heap(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,39 @@
+/*
+ * The sampler's settings, from HEARTH_* environment variables (LD_PRELOAD
+ * use) or from hearth_options (link-in use).
+ */
+#ifndef HEARTH_SAMPLER_CONFIG_H
+#define HEARTH_SAMPLER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 1024
+
+typedef struct config {
+    char out_prefix[CONFIG_PATH_MAX]; /* HEARTH_OUT, default "./hearth" */
+    uint64_t alloc_rate;              /* HEARTH_ALLOC_RATE: mean bytes between
+                                         samples; 1 = every allocation; 0 = off */
+    int dump_signal;                  /* HEARTH_SIGNAL: default SIGUSR2; 0 = none */
+    bool dump_at_exit;                /* HEARTH_DUMP_AT_EXIT, default on */
+    double dump_interval_s;           /* HEARTH_DUMP_INTERVAL, 0 = off */
+    uint32_t max_stacks;              /* HEARTH_MAX_STACKS, default 65536 */
+    uint32_t max_depth;               /* HEARTH_MAX_DEPTH, default 128 */
+    bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
+} config;
+
+/* Defaults, then each HEARTH_* variable that is set. A bad value prints one
+ * line to stderr ("hearth: HEARTH_ALLOC_RATE=abc: not a byte count; using
+ * 524288") and keeps the default. Never allocates: it runs before the
+ * allocator hooks are ready. */
+void config_from_env(config *c);
+
+/* Parses one variable's value; exposed for tests. Returns 0 or -1 (and
+ * leaves *out alone). */
+int config_parse_bytes(const char *s, uint64_t *out);
+int config_parse_bool(const char *s, bool *out);
+int config_parse_seconds(const char *s, double *out);
+int config_parse_signal(const char *s, int *out);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * The dump thread and the trigger plumbing. A signal handler writes one
+ * byte to a non-blocking pipe (write(2) is async-signal-safe, and a full
+ * pipe already means "dump pending"); the thread drains the pipe and dumps
+ * once, so a burst of 100 signals gives one or two dumps, never a queue.
+ * Every dump holds dump_lock, so the API, the interval, the signal and exit
+ * never write at the same time. Files are written to a temporary name,
+ * fsync'd and renamed: a reader never sees half a profile.
+ */
+#include "dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../formats/error.h"
+#include "../formats/pprof.h"
+#include "../formats/procmaps.h"
+#include "heap_profile.h"
+#include "sampler.h"
+
+#define MAX_MAPS 4096
+
+/* Trigger pipe: written by the signal handler, read by the dump thread.
+ * Replaced in a forked child. */
+static int pipe_r = -1, pipe_w = -1;
+/* Serializes dumps; reinitialized in a forked child. */
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Sequence number of dump files, per process. */
+static _Atomic unsigned dump_seq;
+/* The pid that owns the running dump thread; a forked child sees another
+ * pid here and starts its own. Written by the thread's starter. */
+static _Atomic int thread_pid;
+static _Atomic int need_thread;
+/* Serializes restarting the thread in a forked child. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    (void)!write(2, buf, (size_t)n);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static char *read_self_maps(size_t *len)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    *len = n;
+    return buf;
+}
+
+static int write_file(const char *path, const uint8_t *data, size_t len)
+{
+    char tmp[CONFIG_PATH_MAX + 128];
+    if (strlen(path) > CONFIG_PATH_MAX + 64) {
+        say("hearth: %.200s...: path too long", path);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        say("hearth: %s: cannot create: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            say("hearth: %s: write failed: %s", tmp, w < 0 ? strerror(errno) : "short write");
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) || close(fd) || rename(tmp, path)) {
+        say("hearth: %s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int dump_locked(const char *path)
+{
+    char auto_path[CONFIG_PATH_MAX + 64];
+    if (!path) {
+        snprintf(auto_path, sizeof auto_path, "%s.%ld.%u.heap.pb.gz",
+                 hearth_g.cfg.out_prefix, (long)getpid(),
+                 atomic_fetch_add(&dump_seq, 1) + 1);
+        path = auto_path;
+    }
+    size_t maps_len = 0;
+    char *maps_text = read_self_maps(&maps_len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    char exe[CONFIG_PATH_MAX];
+    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[exe_len > 0 ? exe_len : 0] = '\0';
+    profile *p = NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (!maps_text || !maps) {
+        say("hearth: heap profile: out of memory");
+        goto out;
+    }
+    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
+    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns()) ||
+        pprof_write(&data, &len, p)) {
+        say("hearth: heap profile: %s", hearth_error_last());
+        goto out;
+    }
+    rc = write_file(path, data, len);
+out:
+    free(maps_text);
+    free(maps);
+    free(data);
+    profile_destroy(p);
+    return rc;
+}
+
+int dump_heap_now(const char *path)
+{
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&dump_lock);
+    int rc = dump_locked(path);
+    pthread_mutex_unlock(&dump_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+void dump_request(void)
+{
+    int saved = errno;
+    if (pipe_w >= 0)
+        (void)!write(pipe_w, "d", 1);
+    errno = saved;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    dump_request();
+}
+
+static void *dump_thread(void *arg)
+{
+    (void)arg;
+    heap_internal_begin(); /* this thread's allocations are ours */
+    double interval = hearth_g.cfg.dump_interval_s;
+    int timeout = interval > 0 ? (int)(interval * 1000 + 0.5) : -1;
+    if (interval > 0 && timeout < 1)
+        timeout = 1;
+    int fd = pipe_r;
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int r = poll(&pfd, 1, timeout);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        if (r > 0) {
+            char buf[256];
+            /* Drain: every request that came before this dump is served by it. */
+            while (read(fd, buf, sizeof buf) > 0)
+                ;
+        }
+        dump_heap_now(NULL);
+    }
+    return NULL;
+}
+
+static int start_thread(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK)) {
+        say("hearth: cannot create the trigger pipe: %s; on-demand dumps are off", strerror(errno));
+        return -1;
+    }
+    pipe_r = fds[0];
+    pipe_w = fds[1];
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The service's signals are for the service's threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&th, &attr, dump_thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        say("hearth: cannot start the dump thread: %s; on-demand dumps are off", strerror(rc));
+        return -1;
+    }
+    pthread_setname_np(th, "hearth-dump");
+    atomic_store(&thread_pid, (int)getpid());
+    return 0;
+}
+
+int dump_start(void)
+{
+    int sig = hearth_g.cfg.dump_signal;
+    if (sig) {
+        struct sigaction old;
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL &&
+            old.sa_handler != SIG_IGN) {
+            say("hearth: signal %d already has a handler; dumps on signal are off "
+                "(set HEARTH_SIGNAL to another signal)", sig);
+            sig = 0;
+        }
+    }
+    bool need = sig || hearth_g.cfg.dump_interval_s > 0;
+    if (need && start_thread())
+        return -1;
+    if (sig) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, NULL);
+    }
+    atomic_store(&need_thread, need);
+    return 0;
+}
+
+void dump_at_exit(void)
+{
+    if (hearth_g.cfg.dump_at_exit && atomic_load(&hearth_g.heap_on))
+        dump_heap_now(NULL);
+}
+
+void dump_fork_prepare(void)
+{
+    pthread_mutex_lock(&dump_lock);
+}
+
+void dump_fork_parent(void)
+{
+    pthread_mutex_unlock(&dump_lock);
+}
+
+void dump_fork_child(void)
+{
+    pthread_mutex_init(&dump_lock, NULL);
+    pthread_mutex_init(&start_lock, NULL);
+    atomic_store(&dump_seq, 0);
+    /* The parent's pipe stays the parent's: a signal to the child must wake
+     * the child's thread, not the parent's. */
+    if (pipe_r >= 0)
+        close(pipe_r);
+    if (pipe_w >= 0)
+        close(pipe_w);
+    pipe_r = pipe_w = -1;
+}
+
+void dump_ensure_thread(void)
+{
+    if (likely(!atomic_load_explicit(&need_thread, memory_order_relaxed) ||
+               atomic_load_explicit(&thread_pid, memory_order_relaxed) == (int)getpid()))
+        return;
+    pthread_mutex_lock(&start_lock);
+    if (atomic_load(&thread_pid) != (int)getpid())
+        start_thread();
+    pthread_mutex_unlock(&start_lock);
+}

@@ -1,0 +1,35 @@
+/*
+ * Writing profiles when asked: a signal, an interval, exit, or the API. All
+ * the work happens on one dump thread or in the caller of the API; a signal
+ * handler only writes a byte to a pipe.
+ */
+#ifndef HEARTH_SAMPLER_DUMP_H
+#define HEARTH_SAMPLER_DUMP_H
+
+/* Creates the trigger pipe, installs the signal handler and starts the dump
+ * thread. Returns 0 or -1 (with one stderr line). */
+int dump_start(void);
+
+/* Asks the dump thread for a heap profile. Async-signal-safe; requests that
+ * arrive while a dump runs are merged into the next one. */
+void dump_request(void);
+
+/* Writes a heap profile now, to path or (NULL) to the next
+ * PREFIX.PID.SEQ.heap.pb.gz. Serialized with every other dump. Returns 0 or
+ * -1 (and says why on stderr). */
+int dump_heap_now(const char *path);
+
+/* The final dump at exit, when HEARTH_DUMP_AT_EXIT is on. */
+void dump_at_exit(void);
+
+/* fork: prepare takes the dump lock so the child never inherits it held;
+ * the child gets its own pipe and starts its own thread on demand. */
+void dump_fork_prepare(void);
+void dump_fork_parent(void);
+void dump_fork_child(void);
+
+/* Restarts the dump thread in a forked child; called from the allocation
+ * slow path (never from a signal handler). Cheap when nothing is needed. */
+void dump_ensure_thread(void);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * From stack counters to a profile. Runs on the dump thread, reading the
+ * counters with relaxed atomics while the service keeps allocating: each
+ * stack's numbers are individually consistent to within the allocations in
+ * flight, which is what any sampling profiler's snapshot is. Cost grows
+ * with the number of stacks (at most HEARTH_MAX_STACKS), not with run time.
+ */
+#include "heap_profile.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/error.h"
+
+void heap_unsample(int64_t count, int64_t size, uint64_t rate, int64_t *out_count,
+                   int64_t *out_size)
+{
+    if (count <= 0 || size <= 0) {
+        *out_count = count > 0 ? count : 0;
+        *out_size = size > 0 ? size : 0;
+        return;
+    }
+    if (rate <= 1) {
+        *out_count = count;
+        *out_size = size;
+        return;
+    }
+    double avg = (double)size / (double)count;
+    double scale = 1.0 / (1.0 - exp(-avg / (double)rate));
+    *out_count = (int64_t)((double)count * scale);
+    *out_size = (int64_t)((double)size * scale);
+}
+
+typedef struct pc_map {
+    uint64_t *keys;
+    uint64_t *ids;
+    size_t cap;
+} pc_map;
+
+static uint64_t *pc_slot(pc_map *m, uint64_t pc)
+{
+    size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 17) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != pc + 1)
+        i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i])
+        m->keys[i] = pc + 1;
+    return &m->ids[i];
+}
+
+int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
+                       size_t n_maps, const char *main_path, int64_t time_ns)
+{
+    profile *p = NULL;
+    pc_map pm = {0};
+    uint64_t *mapping_ids = NULL;
+    uint64_t *locs = NULL;
+    int rc = profile_create(&p);
+    if (rc)
+        return rc;
+    rc = HEARTH_ENOMEM;
+    if (profile_add_sample_type(p, "alloc_objects", "count") < 0 ||
+        profile_add_sample_type(p, "alloc_space", "bytes") < 0 ||
+        profile_add_sample_type(p, "inuse_objects", "count") < 0 ||
+        profile_add_sample_type(p, "inuse_space", "bytes") < 0)
+        goto out;
+    p->default_sample_type = profile_intern(p, "inuse_space");
+    p->period_type.type = profile_intern(p, "space");
+    p->period_type.unit = profile_intern(p, "bytes");
+    p->period = (int64_t)s->cfg.alloc_rate;
+    p->time_nanos = time_ns;
+
+    /* Mappings: the main binary's first, as pprof expects. */
+    mapping_ids = calloc(n_maps + 1, sizeof *mapping_ids);
+    if (!mapping_ids)
+        goto out;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n_maps; i++) {
+            bool is_main = main_path && !strcmp(maps[i].path, main_path);
+            if (is_main != (pass == 0))
+                continue;
+            profile_mapping m;
+            memset(&m, 0, sizeof m);
+            m.memory_start = maps[i].start;
+            m.memory_limit = maps[i].end;
+            m.file_offset = maps[i].offset;
+            m.filename = profile_intern(p, maps[i].path);
+            if (m.filename < 0)
+                goto out;
+            int64_t id = profile_add_mapping(p, &m);
+            if (id < 0)
+                goto out;
+            mapping_ids[i] = (uint64_t)id;
+        }
+    }
+
+    uint32_t n = atomic_load_explicit(&s->stacks.n_stacks, memory_order_acquire);
+    uint32_t max_depth = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (s->stacks.meta[i].depth > max_depth)
+            max_depth = s->stacks.meta[i].depth;
+    pm.cap = 1024;
+    while (pm.cap < (size_t)s->stacks.pcs_used * 2)
+        pm.cap *= 2;
+    pm.keys = calloc(pm.cap, sizeof *pm.keys);
+    pm.ids = calloc(pm.cap, sizeof *pm.ids);
+    locs = malloc((max_depth + 1) * sizeof *locs);
+    if (!pm.keys || !pm.ids || !locs)
+        goto out;
+    profile_label label;
+    memset(&label, 0, sizeof label);
+    label.key = profile_intern(p, "bytes");
+    if (label.key < 0)
+        goto out;
+    uint64_t rate = s->cfg.alloc_rate;
+    for (uint32_t i = 0; i < n; i++) {
+        stack_counts *c = stacktab_counts(&s->stacks, i);
+        int64_t ao = (int64_t)atomic_load_explicit(&c->alloc_objects, memory_order_relaxed);
+        int64_t ab = (int64_t)atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed);
+        int64_t fo = (int64_t)atomic_load_explicit(&c->free_objects, memory_order_relaxed);
+        int64_t fb = (int64_t)atomic_load_explicit(&c->free_bytes, memory_order_relaxed);
+        if (ao <= 0)
+            continue;
+        int64_t v[4];
+        heap_unsample(ao, ab, rate, &v[0], &v[1]);
+        heap_unsample(ao - fo, ab - fb, rate, &v[2], &v[3]);
+        const stack_meta *m = &s->stacks.meta[i];
+        const uintptr_t *pcs = &s->stacks.pcs[m->pc_offset];
+        for (uint32_t d = 0; d < m->depth; d++) {
+            uint64_t *id = pc_slot(&pm, pcs[d]);
+            if (!*id) {
+                const procmap *mp = procmaps_find(maps, n_maps, pcs[d]);
+                uint64_t mid = mp ? mapping_ids[mp - maps] : 0;
+                int64_t lid = profile_add_location(p, mid, pcs[d], NULL, 0);
+                if (lid < 0)
+                    goto out;
+                *id = (uint64_t)lid;
+            }
+            locs[d] = *id;
+        }
+        label.num = ab / ao;
+        label.num_unit = 0;
+        if (profile_add_sample(p, locs, m->depth, v, 4, &label, 1))
+            goto out;
+    }
+    uint64_t dropped_stacks = atomic_load_explicit(&s->stacks.dropped, memory_order_relaxed);
+    uint64_t dropped_live = atomic_load_explicit(&s->live.dropped, memory_order_relaxed);
+    if (dropped_stacks || dropped_live) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "hearth: dropped %llu samples (stack table full: %llu, live-block table full: %llu)",
+                 (unsigned long long)(dropped_stacks + dropped_live),
+                 (unsigned long long)dropped_stacks, (unsigned long long)dropped_live);
+        if (profile_add_comment(p, msg))
+            goto out;
+    }
+    rc = profile_validate(p);
+    if (!rc) {
+        *out = p;
+        p = NULL;
+    }
+out:
+    free(pm.keys);
+    free(pm.ids);
+    free(mapping_ids);
+    free(locs);
+    profile_destroy(p);
+    return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * Allocation sampling. Each thread counts down bytes to its next sample,
+ * drawn from an exponential distribution with mean HEARTH_ALLOC_RATE, so an
+ * allocation of s bytes is sampled with probability 1 - exp(-s/rate) whatever
+ * came before it (the scheme of tcmalloc and Go, whose unsampling formula
+ * the heap profile applies). Only a sampled allocation reaches this file:
+ * at the default rate, one per 512 KiB allocated.
+ */
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sampler.h"
+#include "unwind.h"
+
+__thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
+
+#define MAX_DEPTH_LIMIT 1024
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+static int64_t next_countdown(heap_thread *t, uint64_t rate)
+{
+    if (rate <= 1)
+        return 0;
+    /* 53 random bits in (0, 1]; -log(u) is Exp(1). */
+    double u = ((double)(xorshift(&t->rng) >> 11) + 1.0) / 9007199254740992.0;
+    double v = -log(u) * (double)rate;
+    return v > 9e18 ? INT64_MAX : (int64_t)v;
+}
+
+static void seed(heap_thread *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
+                 ((uint64_t)(uintptr_t)t * 0x9e3779b97f4a7c15ull) ^ (uint64_t)gettid();
+    t->rng = s ? s : 0x853c49e6748fea9bull;
+}
+
+__attribute__((noinline)) static void record(void *p, size_t size)
+{
+    uintptr_t pcs[MAX_DEPTH_LIMIT];
+    uint32_t max = hearth_g.cfg.max_depth;
+    /* Skip this frame and heap_sample_slow; the allocator entry point (malloc,
+     * calloc, operator new's malloc) stays as the leaf, as in gperftools. */
+    uint32_t depth = unwind_current(pcs, max, 2);
+    uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth);
+    if (id == STACKTAB_FULL)
+        return;
+    if (!live_set_insert(&hearth_g.live, (uintptr_t)p, id, size))
+        return;
+    stack_counts *c = stacktab_counts(&hearth_g.stacks, id);
+    atomic_fetch_add_explicit(&c->alloc_objects, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
+}
+
+__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+{
+    heap_thread *t = &hearth_tls;
+    if (t->busy) {
+        /* An allocation made by the sampler itself (or by the unwinder
+         * while we record): never sampled, and we never recurse. The
+         * unwinder is not supposed to allocate; count it if it does. */
+        if (t->busy & HEAP_RECORDING)
+            atomic_fetch_add_explicit(&hearth_g.unwind_reentered, 1, memory_order_relaxed);
+        t->countdown = INT64_MAX / 2;
+        return;
+    }
+    if (!atomic_load_explicit(&hearth_g.heap_on, memory_order_acquire)) {
+        /* Not started yet (or off): look again after a while. */
+        t->countdown = 1 << 20;
+        return;
+    }
+    uint64_t rate = hearth_g.cfg.alloc_rate;
+    t->busy = HEAP_RECORDING;
+    if (t->rng == 0) {
+        /* A thread's first visit: draw its first countdown and charge this
+         * allocation to it, so no thread's first allocation is favoured. */
+        seed(t);
+        t->countdown = next_countdown(t, rate) - (int64_t)size;
+        if (t->countdown >= 0 && rate > 1) {
+            t->busy = 0;
+            return;
+        }
+    }
+    if (p)
+        record(p, size);
+    t->countdown = next_countdown(t, rate);
+    t->busy = 0;
+}
+
+void heap_account_free(uint32_t stack, uint64_t size)
+{
+    stack_counts *c = stacktab_counts(&hearth_g.stacks, stack);
+    atomic_fetch_add_explicit(&c->free_objects, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->free_bytes, size, memory_order_relaxed);
+}

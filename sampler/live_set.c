@@ -1,0 +1,92 @@
+/*
+ * Open addressing over block addresses with tombstones, lock-free. An insert
+ * claims an empty or deleted slot with a CAS after writing the value; a
+ * remove finds the key and CASes it to "deleted". Probes stop after
+ * LIVE_PROBES slots, so a free() never scans a crowded table: at the default
+ * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
+ * entries in 262,144 slots, and most frees stop at the first slot.
+ * Memory: capacity x 24 bytes, mapped once, never grown.
+ */
+#include "live_set.h"
+
+#include <sys/mman.h>
+
+#define LIVE_EMPTY ((uintptr_t)0)
+#define LIVE_DELETED ((uintptr_t)1)
+#define LIVE_PROBES 64
+
+static inline size_t slot_of(const live_set *s, uintptr_t addr)
+{
+    uint64_t x = (uint64_t)addr >> 4;
+    x *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(x >> 20) & s->mask;
+}
+
+int live_set_init(live_set *s, size_t capacity)
+{
+    void *m = mmap(NULL, capacity * sizeof(live_entry), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    s->slots = m;
+    s->mask = capacity - 1;
+    atomic_store(&s->count, 0);
+    atomic_store(&s->dropped, 0);
+    return 0;
+}
+
+void live_set_fini(live_set *s)
+{
+    if (s->slots)
+        munmap(s->slots, (s->mask + 1) * sizeof(live_entry));
+    s->slots = NULL;
+}
+
+bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
+{
+    size_t i = slot_of(s, addr);
+    for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
+        live_entry *e = &s->slots[i];
+        uintptr_t k = atomic_load_explicit(&e->key, memory_order_relaxed);
+        if (k != LIVE_EMPTY && k != LIVE_DELETED)
+            continue;
+        /* Claim the slot with a placeholder first, so no reader can see
+         * the new key paired with the old value. */
+        uintptr_t claim = LIVE_DELETED | 2; /* odd, never a malloc address */
+        if (!atomic_compare_exchange_strong_explicit(&e->key, &k, claim,
+                                                     memory_order_acquire,
+                                                     memory_order_relaxed))
+            continue;
+        e->stack = stack;
+        e->size = size;
+        atomic_store_explicit(&e->key, addr, memory_order_release);
+        atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+        return true;
+    }
+    atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+    return false;
+}
+
+bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *size)
+{
+    size_t i = slot_of(s, addr);
+    for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
+        live_entry *e = &s->slots[i];
+        uintptr_t k = atomic_load_explicit(&e->key, memory_order_acquire);
+        if (k == LIVE_EMPTY)
+            return false;
+        if (k != addr)
+            continue;
+        *stack = e->stack;
+        *size = e->size;
+        /* Only the thread freeing addr can remove it, so this CAS cannot
+         * race with another remove of the same key. */
+        if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_DELETED,
+                                                     memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            return false;
+        atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
+        return true;
+    }
+    return false;
+}

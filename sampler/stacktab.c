@@ -1,0 +1,131 @@
+/*
+ * Stacks are interned by a hash of their program counters into a table
+ * fixed at start (HEARTH_MAX_STACKS, default 65536, and 16 pcs per stack on
+ * average in the pool: 65536 x 16 x 8 = 8 MiB), so memory never grows with
+ * run length. Sampled allocations are rare (one per 512 KiB by default), so
+ * inserting under a mutex is cheap; lookups of known stacks read the table
+ * without a lock: an entry is published (release) only after its metadata
+ * and pcs are written.
+ */
+#include "stacktab.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+static void *map(size_t bytes)
+{
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+int stacktab_init(stacktab *t, uint32_t max_stacks, uint32_t pcs_cap)
+{
+    memset(t, 0, sizeof *t);
+    uint32_t slots = 16;
+    while (slots < max_stacks * 2)
+        slots *= 2;
+    t->max_stacks = max_stacks;
+    t->table_mask = slots - 1;
+    t->pcs_cap = pcs_cap;
+    t->table = map(slots * sizeof *t->table);
+    t->meta = map((size_t)max_stacks * sizeof *t->meta);
+    t->counts = map((size_t)max_stacks * sizeof *t->counts);
+    t->pcs = map((size_t)pcs_cap * sizeof *t->pcs);
+    if (!t->table || !t->meta || !t->counts || !t->pcs) {
+        stacktab_fini(t);
+        return -1;
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    return 0;
+}
+
+void stacktab_fini(stacktab *t)
+{
+    if (t->table)
+        munmap((void *)t->table, (t->table_mask + 1) * sizeof *t->table);
+    if (t->meta)
+        munmap(t->meta, (size_t)t->max_stacks * sizeof *t->meta);
+    if (t->counts)
+        munmap(t->counts, (size_t)t->max_stacks * sizeof *t->counts);
+    if (t->pcs)
+        munmap(t->pcs, (size_t)t->pcs_cap * sizeof *t->pcs);
+    t->table = NULL;
+    t->meta = NULL;
+    t->counts = NULL;
+    t->pcs = NULL;
+}
+
+static uint64_t hash_pcs(const uintptr_t *pcs, uint32_t depth)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ depth;
+    for (uint32_t i = 0; i < depth; i++) {
+        h ^= (uint64_t)pcs[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
+                     uint64_t h, uint32_t *slot_out)
+{
+    uint32_t i = (uint32_t)h & t->table_mask;
+    for (;;) {
+        uint32_t v = atomic_load_explicit(&t->table[i], memory_order_acquire);
+        if (v == 0) {
+            *slot_out = i;
+            return STACKTAB_FULL;
+        }
+        const stack_meta *m = &t->meta[v - 1];
+        if (m->hash == h && m->depth == depth &&
+            memcmp(&t->pcs[m->pc_offset], pcs, depth * sizeof *pcs) == 0)
+            return v - 1;
+        i = (i + 1) & t->table_mask;
+    }
+}
+
+uint32_t stacktab_intern(stacktab *t, const uintptr_t *pcs, uint32_t depth)
+{
+    uint64_t h = hash_pcs(pcs, depth);
+    uint32_t slot;
+    uint32_t id = find(t, pcs, depth, h, &slot);
+    if (id != STACKTAB_FULL)
+        return id;
+    pthread_mutex_lock(&t->lock);
+    /* Another thread may have added it since the lock-free look. */
+    id = find(t, pcs, depth, h, &slot);
+    if (id == STACKTAB_FULL) {
+        uint32_t n = atomic_load_explicit(&t->n_stacks, memory_order_relaxed);
+        if (n < t->max_stacks && t->pcs_used <= t->pcs_cap - depth) {
+            stack_meta *m = &t->meta[n];
+            m->hash = h;
+            m->depth = depth;
+            m->pc_offset = t->pcs_used;
+            memcpy(&t->pcs[t->pcs_used], pcs, depth * sizeof *pcs);
+            t->pcs_used += depth;
+            atomic_store_explicit(&t->n_stacks, n + 1, memory_order_release);
+            atomic_store_explicit(&t->table[slot], n + 1, memory_order_release);
+            id = n;
+        } else {
+            atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return id;
+}
+
+void stacktab_lock(stacktab *t)
+{
+    pthread_mutex_lock(&t->lock);
+}
+
+void stacktab_unlock(stacktab *t)
+{
+    pthread_mutex_unlock(&t->lock);
+}
+
+void stacktab_reset_lock(stacktab *t)
+{
+    pthread_mutex_init(&t->lock, NULL);
+}

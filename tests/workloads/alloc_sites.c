@@ -1,0 +1,66 @@
+/*
+ * Known allocations for the heap sampler's accuracy tests: site A keeps
+ * 64 MiB live, site B 32 MiB live, site C allocates and frees 512 MiB, each
+ * in blocks of several sizes, behind noinline functions so each site has
+ * its own stack. Built with -O2 and no frame pointers by the tests.
+ * Usage: alloc_sites [scale]   (sizes are multiplied by scale/16; 16 = full)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static volatile uintptr_t sink;
+static const size_t sizes[] = {64, 512, 4096, 32768, 262144};
+
+/* Fills a pointer array with blocks totalling `total` bytes, cycling sizes. */
+static NOINLINE size_t fill(void **keep, size_t max, size_t total, size_t first)
+{
+    size_t n = 0, bytes = 0, k = first;
+    while (bytes < total && n < max) {
+        size_t s = sizes[k++ % 5];
+        if (bytes + s > total)
+            s = total - bytes;
+        keep[n] = malloc(s);
+        memset(keep[n], 1, s < 64 ? s : 64);
+        bytes += s;
+        n++;
+    }
+    return n;
+}
+
+static NOINLINE size_t a_inner(void **keep, size_t max, size_t total) { size_t n = fill(keep, max, total, 0); sink += n; return n; }
+static NOINLINE size_t a_outer(void **keep, size_t max, size_t total) { size_t n = a_inner(keep, max, total); sink += n; return n; }
+static NOINLINE size_t b_inner(void **keep, size_t max, size_t total) { size_t n = fill(keep, max, total, 2); sink += n; return n; }
+static NOINLINE size_t b_outer(void **keep, size_t max, size_t total) { size_t n = b_inner(keep, max, total); sink += n; return n; }
+
+static NOINLINE void c_churn(size_t total)
+{
+    size_t bytes = 0, k = 1;
+    while (bytes < total) {
+        size_t s = sizes[k++ % 5];
+        void *p = malloc(s);
+        memset(p, 2, s < 64 ? s : 64);
+        sink += (uintptr_t)p;
+        free(p);
+        bytes += s;
+    }
+}
+
+static NOINLINE void c_outer(size_t total) { c_churn(total); sink++; }
+
+int main(int argc, char **argv)
+{
+    size_t scale = argc > 1 ? strtoul(argv[1], NULL, 10) : 16;
+    size_t mib = (size_t)1 << 20;
+    size_t max = 4 << 20;
+    void **a = malloc(max * sizeof *a), **b = malloc(max * sizeof *b);
+    size_t na = a_outer(a, max, 64 * mib * scale / 16);
+    size_t nb = b_outer(b, max, 32 * mib * scale / 16);
+    c_outer(512 * mib * scale / 16);
+    printf("alloc_sites: A %zu blocks, B %zu blocks\n", na, nb);
+    /* The dump at exit sees A and B live. */
+    return 0;
+}
