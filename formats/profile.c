@@ -237,8 +237,6 @@ int profile_add_comment(profile *p, const char *comment)
     return 0;
 }
 
-/* --- id maps --- */
-
 static uint64_t mix64(uint64_t x)
 {
     x ^= x >> 33;
@@ -247,32 +245,38 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static int id_map_put(profile_id_map *m, uint64_t key, uint32_t val)
+/* --- id maps --- */
+
+/* Sorted (id, position) pairs searched by bisection: O(n log n) to build
+ * and O(log n) to look up whatever the ids are, so hostile ids cannot make
+ * decoding quadratic the way colliding keys could in a hash table. Dense
+ * ids (the common case) never get here: see FIND below. */
+typedef struct id_pair {
+    uint64_t key;
+    uint32_t val;
+} id_pair;
+
+static int cmp_pair(const void *a, const void *b)
 {
-    size_t mask = m->cap - 1;
-    size_t h = mix64(key) & mask;
-    while (m->keys[h]) {
-        if (m->keys[h] == key)
-            return 1; /* duplicate */
-        h = (h + 1) & mask;
-    }
-    m->keys[h] = key;
-    m->vals[h] = val;
-    return 0;
+    const id_pair *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->val < y->val ? -1 : x->val > y->val;
 }
 
 static int id_map_get(const profile_id_map *m, uint64_t key, uint32_t *val)
 {
-    if (!m->cap || key == 0)
-        return 0;
-    size_t mask = m->cap - 1;
-    size_t h = mix64(key) & mask;
-    while (m->keys[h]) {
-        if (m->keys[h] == key) {
-            *val = m->vals[h];
+    size_t lo = 0, hi = m->cap;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->keys[mid] < key)
+            lo = mid + 1;
+        else if (m->keys[mid] > key)
+            hi = mid;
+        else {
+            *val = m->vals[mid];
             return 1;
         }
-        h = (h + 1) & mask;
     }
     return 0;
 }
@@ -285,22 +289,44 @@ static long id_map_build(profile_id_map *m, const void *arr, size_t n,
                          size_t stride)
 {
     id_map_free(m);
-    size_t cap = 16;
-    while (cap < n * 2)
-        cap *= 2;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->vals = calloc(cap, sizeof *m->vals);
+    id_pair *pairs = malloc((n + 1) * sizeof *pairs);
+    if (!pairs)
+        return HEARTH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        /* Every object struct starts with its uint64_t id. */
+        pairs[i].key = *(const uint64_t *)((const char *)arr + i * stride);
+        pairs[i].val = (uint32_t)i;
+        if (pairs[i].key == 0) {
+            free(pairs);
+            return (long)i + 1;
+        }
+    }
+    qsort(pairs, n, sizeof *pairs, cmp_pair);
+    long bad = 0;
+    for (size_t i = 1; i < n; i++)
+        if (pairs[i].key == pairs[i - 1].key) {
+            /* Report the later of the two, as a reader of the file meets it. */
+            long pos = (long)pairs[i].val + 1;
+            if (!bad || pos < bad)
+                bad = pos;
+        }
+    if (bad) {
+        free(pairs);
+        return bad;
+    }
+    m->keys = malloc((n + 1) * sizeof *m->keys);
+    m->vals = malloc((n + 1) * sizeof *m->vals);
     if (!m->keys || !m->vals) {
+        free(pairs);
         id_map_free(m);
         return HEARTH_ENOMEM;
     }
-    m->cap = cap;
     for (size_t i = 0; i < n; i++) {
-        /* Every object struct starts with its uint64_t id. */
-        uint64_t id = *(const uint64_t *)((const char *)arr + i * stride);
-        if (id == 0 || id_map_put(m, id, (uint32_t)i))
-            return (long)i + 1;
+        m->keys[i] = pairs[i].key;
+        m->vals[i] = pairs[i].val;
     }
+    m->cap = n;
+    free(pairs);
     return 0;
 }
 

@@ -74,11 +74,12 @@ typedef struct profile_function {
     int64_t start_line;
 } profile_function;
 
-/* An id -> array index map for one kind of object, built by profile_index. */
+/* An id -> array index map for one kind of object, built by profile_index:
+ * ids sorted, with their positions. */
 typedef struct profile_id_map {
     uint64_t *keys;
     uint32_t *vals;
-    size_t cap; /* power of two, or 0 */
+    size_t cap; /* number of ids */
 } profile_id_map;
 
 typedef struct profile {
