@@ -27,7 +27,7 @@ EOC
 if PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc ${LDFLAGS:-} -o "$TMP/use" "$TMP/use.c" \
         $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs hearth) \
         >"$TMP/cc.log" 2>&1 &&
-    LD_LIBRARY_PATH="$prefix/lib" "$TMP/use" >"$TMP/run.log" 2>&1; then
+    HEARTH_OUT="$TMP/use" LD_LIBRARY_PATH="$prefix/lib" "$TMP/use" >"$TMP/run.log" 2>&1; then
     ok program_links_with_pkg_config_and_runs
 else
     not_ok program_links_with_pkg_config_and_runs "$(cat "$TMP/cc.log" "$TMP/run.log" 2>/dev/null)"
@@ -35,6 +35,13 @@ fi
 
 # hearth_* and the allocator entry points it interposes, nothing else.
 allowed='^(hearth_.*|malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|aligned_alloc|valloc|pvalloc)$'
+# Linked in, the sampler starts by itself and writes a heap profile at exit.
+if ls "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1 && "$HEARTH" info "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1; then
+    ok linked_in_program_writes_a_heap_profile_at_exit
+else
+    not_ok linked_in_program_writes_a_heap_profile_at_exit "$(ls "$TMP")"
+fi
+
 exported=$(nm -D --defined-only "$prefix/lib/libhearth.so" | awk '{print $3}' | grep -Ev "$allowed" || true)
 if [ -z "$exported" ]; then
     ok libhearth_exports_only_its_api_and_the_allocator
