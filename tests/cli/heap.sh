@@ -1,0 +1,126 @@
+# The allocation sampler inside real processes (LD_PRELOAD): stress with
+# threads, fork, dlopen and dumps; a burst of dump signals; fork; C++; bad
+# settings. Accuracy against known allocations is in heap_accuracy.sh.
+. tests/cli/lib.sh
+# LD_PRELOAD is set on the workload itself (through env, after timeout):
+# a preloaded timeout(1) would write heap profiles of its own.
+
+LIB=$BUILD/libhearth.so
+SECONDS_STRESS=${HEARTH_STRESS_SECONDS:-20}
+CC=${CC:-cc}
+W=$TMP/w
+mkdir -p "$W"
+
+build() { # build OUT SRC [flags...]
+    out=$1
+    src=$2
+    shift 2
+    case $src in
+    *.cc) c=g++ ;;
+    *) c=$CC ;;
+    esac
+    $c -O2 -g -fomit-frame-pointer -o "$out" "$src" "$@" 2>"$TMP/cc.log" || { cat "$TMP/cc.log"; return 1; }
+}
+
+all_valid() { # all_valid PREFIX -> 0 when every PREFIX.* profile decodes
+    n=0
+    for f in "$1".*.heap.pb.gz; do
+        [ -f "$f" ] || return 1
+        "$HEARTH" info "$f" >/dev/null 2>"$TMP/info.err" || { cat "$TMP/info.err"; return 1; }
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ]
+}
+
+total() { # total FILE TYPE -> the integer total of a sample type
+    "$HEARTH" info "$1" | awk -v t="total $2:" 'index($0, t) == 1 { print $3 }'
+}
+
+build "$TMP/stress" tests/workloads/stress.c -pthread -ldl || not_ok build_stress
+build "$TMP/burst" tests/workloads/signal_burst.c || not_ok build_burst
+build "$TMP/fork" tests/workloads/fork_alloc.c || not_ok build_fork
+build "$TMP/cxx" tests/workloads/cxx_alloc.cc || not_ok build_cxx
+
+for rate in 1 524288; do
+    rm -f "$W"/*
+    start=$(date +%s)
+    if timeout $((SECONDS_STRESS + 60)) env HEARTH_OUT="$W/s" HEARTH_ALLOC_RATE=$rate \
+            LD_PRELOAD="$LIB" "$TMP/stress" "$SECONDS_STRESS" 8 libm.so.6 \
+            >"$TMP/stress.out" 2>&1; then
+        ok "stress_rate_${rate}_runs_${SECONDS_STRESS}s_without_crash_or_hang"
+    else
+        not_ok "stress_rate_${rate}_runs_${SECONDS_STRESS}s_without_crash_or_hang" "$(tail -5 "$TMP/stress.out")"
+    fi
+    if all_valid "$W/s"; then
+        ok "stress_rate_${rate}_profiles_are_valid ($(ls "$W" | wc -l) files, $(($(date +%s) - start)) s)"
+    else
+        not_ok "stress_rate_${rate}_profiles_are_valid"
+    fi
+done
+
+# 100 dump signals in a burst: coalesced, every file valid, no hang.
+rm -f "$W"/*
+HEARTH_OUT="$W/b" LD_PRELOAD="$LIB" "$TMP/burst" 3 >/dev/null 2>"$TMP/burst.err" &
+pid=$!
+sleep 0.5
+i=0
+while [ $i -lt 100 ]; do kill -USR2 $pid 2>/dev/null; i=$((i + 1)); done
+if wait $pid; then ok signal_burst_process_exits_normally; else not_ok signal_burst_process_exits_normally "$(cat "$TMP/burst.err")"; fi
+n=$(ls "$W" | grep -c 'heap.pb.gz$')
+if all_valid "$W/b" && [ "$n" -ge 2 ]; then
+    ok "signal_burst_gives_valid_coalesced_dumps ($n files)"
+else
+    not_ok signal_burst_gives_valid_coalesced_dumps "$n files"
+fi
+if ls "$W" | grep -q '\.tmp$'; then not_ok no_temporary_files_left; else ok no_temporary_files_left; fi
+
+# fork: parent and child each write their own profile at exit.
+rm -f "$W"/*
+if timeout 60 env HEARTH_OUT="$W/f" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$TMP/fork" >"$TMP/fork.out" 2>&1; then
+    ok fork_program_runs
+else
+    not_ok fork_program_runs "$(cat "$TMP/fork.out")"
+fi
+parent=$(sed -n 's/.*parent \([0-9]*\),.*/\1/p' "$TMP/fork.out")
+child=$(sed -n 's/.*child \([0-9]*\) done.*/\1/p' "$TMP/fork.out")
+pf=$W/f.$parent.1.heap.pb.gz
+cf=$W/f.$child.1.heap.pb.gz
+if [ -f "$pf" ] && [ -f "$cf" ]; then
+    pi=$(total "$pf" inuse_space)
+    ci=$(total "$cf" inuse_space)
+    # parent keeps 16 MiB; the child 16 MiB inherited + 8 MiB of its own.
+    if [ "$pi" -gt 14000000 ] && [ "$pi" -lt 19500000 ] && [ "$ci" -gt 21500000 ] && [ "$ci" -lt 29000000 ]; then
+        ok "fork_parent_and_child_profiles_are_right (parent $pi, child $ci bytes in use)"
+    else
+        not_ok fork_parent_and_child_profiles_are_right "parent $pi, child $ci"
+    fi
+else
+    not_ok fork_parent_and_child_profiles_are_right "missing $pf or $cf: $(ls "$W")"
+fi
+
+# C++: new, new[] and containers go through the sampler (~48 MB allocated).
+rm -f "$W"/*
+if timeout 60 env HEARTH_OUT="$W/c" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$TMP/cxx" >/dev/null 2>&1 &&
+        all_valid "$W/c"; then
+    a=$(total "$W"/c.*.heap.pb.gz alloc_space)
+    if [ "$a" -gt 42000000 ] && [ "$a" -lt 56000000 ]; then
+        ok "cxx_allocations_are_sampled ($a bytes)"
+    else
+        not_ok cxx_allocations_are_sampled "$a bytes allocated"
+    fi
+else
+    not_ok cxx_allocations_are_sampled "no valid profile"
+fi
+
+# Bad settings: one line each on stderr, defaults kept, the service runs.
+rm -f "$W"/*
+HEARTH_OUT="$W/x" HEARTH_ALLOC_RATE=lots HEARTH_SIGNAL=SIGBOGUS HEARTH_MAX_DEPTH=0 \
+    HEARTH_DUMP_INTERVAL=-3 LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>"$TMP/bad.err"
+rc=$?
+lines=$(grep -c '^hearth: HEARTH_' "$TMP/bad.err")
+if [ $rc -eq 0 ] && [ "$lines" -eq 4 ] && all_valid "$W/x"; then
+    ok bad_settings_warn_once_each_and_keep_defaults
+else
+    not_ok bad_settings_warn_once_each_and_keep_defaults "rc=$rc, $(cat "$TMP/bad.err")"
+fi
+finish
