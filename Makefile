@@ -35,7 +35,7 @@ LIBSO   := $(BUILD)/libhearth.so
 LIBA    := $(BUILD)/libhearth.a
 UNIT    := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test check fuzz fuzz-build bench demo install clean goldens
+.PHONY: all deps test check tsan fuzz fuzz-build bench demo install clean goldens
 
 all: $(HEARTH) $(LIBSO) $(LIBA)
 
@@ -92,11 +92,24 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 	@BUILD=$(BUILD) tests/run
 
-# Every test again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Every test again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# then the sampler's concurrent paths under ThreadSanitizer.
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" test
+	@$(MAKE) --no-print-directory tsan
+
+TSAN_SRC := $(filter-out sampler/alloc_hooks.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
+build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sampler/*.h formats/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread $(ZLIB_CFLAGS) \
+	    -o $@ tests/tsan/sampler_stress.c $(TSAN_SRC) $(ZLIB_LIBS) -lm -lpthread
+
+tsan: build/tsan/sampler_stress
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/sampler_stress $(TSAN_SECONDS)
+
+TSAN_SECONDS ?= 10
 
 FUZZ_SECONDS ?= 60
 fuzz-build: deps
