@@ -46,6 +46,20 @@ static void seed(heap_thread *t)
     t->rng = s ? s : 0x853c49e6748fea9bull;
 }
 
+/*
+ * Size classes: four per power of two. Go keeps one record per stack and
+ * exact size so its unsampling (which uses a record's mean block size) is
+ * exact; classes keep that within a few percent while bounding the records
+ * a stack of varying sizes can take.
+ */
+static uint32_t size_class(size_t size)
+{
+    if (size < 8)
+        return (uint32_t)size;
+    unsigned log = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
+    return 8 + (log - 3) * 4 + (uint32_t)((size >> (log - 2)) & 3);
+}
+
 __attribute__((noinline)) static void record(void *p, size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
@@ -53,7 +67,7 @@ __attribute__((noinline)) static void record(void *p, size_t size)
     /* Skip this frame and heap_sample_slow; the allocator entry point (malloc,
      * calloc, operator new's malloc) stays as the leaf, as in gperftools. */
     uint32_t depth = unwind_current(pcs, max, 2);
-    uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth);
+    uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
         return;
     if (!live_set_insert(&hearth_g.live, (uintptr_t)p, id, size))

@@ -56,9 +56,9 @@ void stacktab_fini(stacktab *t)
     t->pcs = NULL;
 }
 
-static uint64_t hash_pcs(const uintptr_t *pcs, uint32_t depth)
+static uint64_t hash_pcs(const uintptr_t *pcs, uint32_t depth, uint32_t tag)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ depth;
+    uint64_t h = 0xcbf29ce484222325ull ^ depth ^ ((uint64_t)tag << 32);
     for (uint32_t i = 0; i < depth; i++) {
         h ^= (uint64_t)pcs[i];
         h *= 0x100000001b3ull;
@@ -68,7 +68,7 @@ static uint64_t hash_pcs(const uintptr_t *pcs, uint32_t depth)
 }
 
 static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
-                     uint64_t h, uint32_t *slot_out)
+                     uint32_t tag, uint64_t h, uint32_t *slot_out)
 {
     uint32_t i = (uint32_t)h & t->table_mask;
     for (;;) {
@@ -78,29 +78,31 @@ static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
             return STACKTAB_FULL;
         }
         const stack_meta *m = &t->meta[v - 1];
-        if (m->hash == h && m->depth == depth &&
+        if (m->hash == h && m->depth == depth && m->tag == tag &&
             memcmp(&t->pcs[m->pc_offset], pcs, depth * sizeof *pcs) == 0)
             return v - 1;
         i = (i + 1) & t->table_mask;
     }
 }
 
-uint32_t stacktab_intern(stacktab *t, const uintptr_t *pcs, uint32_t depth)
+uint32_t stacktab_intern(stacktab *t, const uintptr_t *pcs, uint32_t depth,
+                         uint32_t tag)
 {
-    uint64_t h = hash_pcs(pcs, depth);
+    uint64_t h = hash_pcs(pcs, depth, tag);
     uint32_t slot;
-    uint32_t id = find(t, pcs, depth, h, &slot);
+    uint32_t id = find(t, pcs, depth, tag, h, &slot);
     if (id != STACKTAB_FULL)
         return id;
     pthread_mutex_lock(&t->lock);
     /* Another thread may have added it since the lock-free look. */
-    id = find(t, pcs, depth, h, &slot);
+    id = find(t, pcs, depth, tag, h, &slot);
     if (id == STACKTAB_FULL) {
         uint32_t n = atomic_load_explicit(&t->n_stacks, memory_order_relaxed);
         if (n < t->max_stacks && t->pcs_used <= t->pcs_cap - depth) {
             stack_meta *m = &t->meta[n];
             m->hash = h;
             m->depth = depth;
+            m->tag = tag;
             m->pc_offset = t->pcs_used;
             memcpy(&t->pcs[t->pcs_used], pcs, depth * sizeof *pcs);
             t->pcs_used += depth;

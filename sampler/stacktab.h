@@ -22,6 +22,8 @@ typedef struct stack_meta {
     uint64_t hash;
     uint32_t pc_offset; /* into pcs */
     uint32_t depth;
+    uint32_t tag;       /* the caller's extra key: the allocation size class */
+    uint32_t pad;
 } stack_meta;
 
 typedef struct stacktab {
@@ -42,9 +44,10 @@ typedef struct stacktab {
 int stacktab_init(stacktab *t, uint32_t max_stacks, uint32_t pcs_cap);
 void stacktab_fini(stacktab *t);
 
-/* The id of this stack, added if new; STACKTAB_FULL (and a counted drop)
- * when the table or pool is full. Lock-free for known stacks. */
-uint32_t stacktab_intern(stacktab *t, const uintptr_t *pcs, uint32_t depth);
+/* The id of this stack and tag, added if new; STACKTAB_FULL (and a counted
+ * drop) when the table or pool is full. Lock-free for known stacks. */
+uint32_t stacktab_intern(stacktab *t, const uintptr_t *pcs, uint32_t depth,
+                         uint32_t tag);
 
 /* Must not be called from a signal handler. */
 static inline stack_counts *stacktab_counts(stacktab *t, uint32_t id)

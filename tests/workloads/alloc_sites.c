@@ -1,9 +1,11 @@
 /*
  * Known allocations for the heap sampler's accuracy tests: site A keeps
  * 64 MiB live, site B 32 MiB live, site C allocates and frees 512 MiB, each
- * in blocks of several sizes, behind noinline functions so each site has
- * its own stack. Built with -O2 and no frame pointers by the tests.
- * Usage: alloc_sites [scale]   (sizes are multiplied by scale/16; 16 = full)
+ * in blocks of several sizes (1 KiB to 1 MiB), behind noinline functions so
+ * each site has its own stack. Built with -O2 and no frame pointers by the
+ * tests. It prints how many blocks of each size each site made, so a test
+ * can compute the spread that Poisson sampling predicts.
+ * Usage: alloc_sites [scale]   (totals are multiplied by scale/16; 16 = full)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,18 +15,23 @@
 #define NOINLINE __attribute__((noinline))
 
 static volatile uintptr_t sink;
-static const size_t sizes[] = {64, 512, 4096, 32768, 262144};
+static const size_t sizes[] = {1024, 16384, 262144, 1048576};
+#define NSIZES 4
+static size_t made[3][NSIZES]; /* blocks per site and size */
 
-/* Fills a pointer array with blocks totalling `total` bytes, cycling sizes. */
-static NOINLINE size_t fill(void **keep, size_t max, size_t total, size_t first)
+/* Fills a pointer array with blocks totalling `total` bytes, cycling sizes
+ * (totals are multiples of the cycle, so every block has a listed size). */
+static NOINLINE size_t fill(void **keep, size_t max, size_t total, int site)
 {
-    size_t n = 0, bytes = 0, k = first;
+    size_t n = 0, bytes = 0, k = 0;
     while (bytes < total && n < max) {
-        size_t s = sizes[k++ % 5];
+        size_t s = sizes[k % NSIZES];
         if (bytes + s > total)
-            s = total - bytes;
+            break;
         keep[n] = malloc(s);
-        memset(keep[n], 1, s < 64 ? s : 64);
+        memset(keep[n], 1, 64);
+        made[site][k % NSIZES]++;
+        k++;
         bytes += s;
         n++;
     }
@@ -33,16 +40,20 @@ static NOINLINE size_t fill(void **keep, size_t max, size_t total, size_t first)
 
 static NOINLINE size_t a_inner(void **keep, size_t max, size_t total) { size_t n = fill(keep, max, total, 0); sink += n; return n; }
 static NOINLINE size_t a_outer(void **keep, size_t max, size_t total) { size_t n = a_inner(keep, max, total); sink += n; return n; }
-static NOINLINE size_t b_inner(void **keep, size_t max, size_t total) { size_t n = fill(keep, max, total, 2); sink += n; return n; }
+static NOINLINE size_t b_inner(void **keep, size_t max, size_t total) { size_t n = fill(keep, max, total, 1); sink += n; return n; }
 static NOINLINE size_t b_outer(void **keep, size_t max, size_t total) { size_t n = b_inner(keep, max, total); sink += n; return n; }
 
 static NOINLINE void c_churn(size_t total)
 {
-    size_t bytes = 0, k = 1;
+    size_t bytes = 0, k = 0;
     while (bytes < total) {
-        size_t s = sizes[k++ % 5];
+        size_t s = sizes[k % NSIZES];
+        if (bytes + s > total)
+            break;
         void *p = malloc(s);
-        memset(p, 2, s < 64 ? s : 64);
+        memset(p, 2, 64);
+        made[2][k % NSIZES]++;
+        k++;
         sink += (uintptr_t)p;
         free(p);
         bytes += s;
@@ -61,6 +72,10 @@ int main(int argc, char **argv)
     size_t nb = b_outer(b, max, 32 * mib * scale / 16);
     c_outer(512 * mib * scale / 16);
     printf("alloc_sites: A %zu blocks, B %zu blocks\n", na, nb);
+    /* "blocks SITE SIZE COUNT" lines for the tests' error model. */
+    for (int site = 0; site < 3; site++)
+        for (int k = 0; k < NSIZES; k++)
+            printf("blocks %c %zu %zu\n", "ABC"[site], sizes[k], made[site][k]);
     /* The dump at exit sees A and B live. */
     return 0;
 }
