@@ -18,6 +18,8 @@ GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
 GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
 DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
+LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
+LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS)
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))
@@ -45,11 +47,11 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(ZLIB_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 # The flame graph script is kept as plain JavaScript and compiled in as a
 # C string.
@@ -61,12 +63,12 @@ $(BUILD)/gen/flame_js.c: render/flame.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
 	    -Wl,--version-script=sampler/libhearth.map -Wl,-soname,libhearth.so \
-	    -o $@ $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) $(ZLIB_LIBS) -lm -lpthread
+	    -o $@ $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) $(LIBS) -lpthread
 
 $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 	@rm -f $@
@@ -74,11 +76,11 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 
 $(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -86,7 +88,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 # as the fuzzers, with the ordinary compiler, as part of make test.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ZLIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
@@ -103,8 +105,8 @@ check: deps
 TSAN_SRC := $(filter-out sampler/alloc_hooks.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
 build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sampler/*.h formats/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread $(ZLIB_CFLAGS) \
-	    -o $@ tests/tsan/sampler_stress.c $(TSAN_SRC) $(ZLIB_LIBS) -lm -lpthread
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread $(LIB_CFLAGS) \
+	    -o $@ tests/tsan/sampler_stress.c $(TSAN_SRC) $(LIBS) -lpthread
 
 tsan: build/tsan/sampler_stress
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/sampler_stress $(TSAN_SECONDS)
@@ -117,17 +119,19 @@ fuzz-build: deps
 	@for t in $(FUZZ_TARGETS); do \
 	    echo "clang fuzz_$$t"; \
 	    clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	        -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FORMATS_SRC) $(ZLIB_LIBS) -lm || exit 1; \
+	        -fno-sanitize-recover=undefined $(DWARF_CFLAGS) \
+	        -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FORMATS_SRC) $(LIBS) || exit 1; \
 	done
 
-# Runs each libFuzzer target for FUZZ_SECONDS, growing tests/fuzz/corpus/NAME.
+# Runs each libFuzzer target for FUZZ_SECONDS, growing a work corpus under
+# build/ from tests/fuzz/corpus/NAME; every target runs even if one crashes.
 fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
-	    mkdir -p tests/fuzz/corpus/$$t $(BUILD)/fuzz/artifacts; \
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p tests/fuzz/corpus/$$t $(BUILD)/fuzz/corpus_$$t $(BUILD)/fuzz/artifacts; \
 	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	        -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
-	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || exit 1; \
-	done
+	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || status=1; \
+	done; exit $$status
 
 bench: deps all $(BUILD)/tests/bench/bench_pprof
 	@tests/bench/run $(BUILD)

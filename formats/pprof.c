@@ -315,8 +315,10 @@ static int read_sample(dec *d, pb_reader *r)
     profile_sample *s = (locs && vals && labs) ? profile_push_sample(p) : NULL;
     if (!s)
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
-    memcpy(locs, d->locs.v, d->locs.n * sizeof *locs);
-    memcpy(vals, d->vals.v, d->vals.n * sizeof *vals);
+    if (d->locs.n)
+        memcpy(locs, d->locs.v, d->locs.n * sizeof *locs);
+    if (d->vals.n)
+        memcpy(vals, d->vals.v, d->vals.n * sizeof *vals);
     if (d->n_labels)
         memcpy(labs, d->labels, d->n_labels * sizeof *labs);
     s->location_ids = locs;

@@ -195,6 +195,22 @@ static int intern_node(node_graph *g, const char *key, const char *name, uint32_
     return 0;
 }
 
+/* Profiles are untrusted: values near 2^63 must saturate, not wrap (a
+ * wrapped total would print "-9223372036854775808" and is undefined
+ * behaviour in C). */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+static int64_t sat_abs(int64_t v)
+{
+    return v == INT64_MIN ? INT64_MAX : (v < 0 ? -v : v);
+}
+
 static int add_edge(node_graph *g, uint32_t from, uint32_t to, int64_t w,
                     bool residual, bool is_inline)
 {
@@ -223,7 +239,7 @@ static int add_edge(node_graph *g, uint32_t from, uint32_t to, int64_t w,
             if (*st == g->stamp)
                 return 0;
             *st = g->stamp;
-            e->weight += w;
+            e->weight = sat_add(e->weight, w);
             if (residual)
                 e->residual = true;
             if (!is_inline)
@@ -272,7 +288,7 @@ static int accumulate(node_graph *g)
         int64_t w = sm->values[g->sample_index];
         if (w == 0)
             continue;
-        g->total += w < 0 ? -w : w;
+        g->total = sat_add(g->total, sat_abs(w));
         if (++g->stamp == 0) {
             memset(g->seen_stamp, 0, g->n_nodes * sizeof *g->seen_stamp);
             g->stamp = 1;
@@ -291,7 +307,7 @@ static int accumulate(node_graph *g)
                 }
                 if (g->seen_stamp[node] != g->stamp) {
                     g->seen_stamp[node] = g->stamp;
-                    g->nodes[node].cum += w;
+                    g->nodes[node].cum = sat_add(g->nodes[node].cum, w);
                 }
                 /* Each distinct edge once per sample, as pprof's seenEdge:
                  * a repeated pair within one sample only adds weight once. */
@@ -306,7 +322,7 @@ static int accumulate(node_graph *g)
             }
         }
         if (parent >= 0 && !residual)
-            g->nodes[parent].flat += w;
+            g->nodes[parent].flat = sat_add(g->nodes[parent].flat, w);
     }
     node_graph_trim_edges(g, 0);
     return 0;
@@ -390,7 +406,7 @@ long node_graph_keep(node_graph *g, int64_t cutoff)
          * they do not count as dropped. */
         if (n->flat == 0 && n->cum == 0)
             continue;
-        int64_t c = n->cum < 0 ? -n->cum : n->cum;
+        int64_t c = sat_abs(n->cum);
         if (c < cutoff) {
             n->kept = false;
             dropped++;
@@ -411,7 +427,7 @@ long node_graph_trim_edges(node_graph *g, int64_t cutoff)
         g->nodes[i].in_inline = g->nodes[i].in_call = false;
     for (size_t i = 0; i < g->n_edges; i++) {
         graph_edge *e = &g->edges[i];
-        int64_t w = e->weight < 0 ? -e->weight : e->weight;
+        int64_t w = sat_abs(e->weight);
         if (e->kept && w < cutoff) {
             e->kept = false;
             dropped++;

@@ -23,7 +23,16 @@ typedef struct row {
 
 static int64_t abs64(int64_t v)
 {
-    return v < 0 ? -v : v;
+    return v == INT64_MIN ? INT64_MAX : (v < 0 ? -v : v);
+}
+
+/* Sums saturate: values come from untrusted profiles. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
 }
 
 static int cmp_rows(const void *a, const void *b)
@@ -126,7 +135,7 @@ int top_write(strbuf *out, const profile *p, const top_options *o)
     int64_t flat_total = 0;
     const graph_node *nodes = node_graph_nodes(g);
     for (size_t i = 0; i < node_graph_count(g); i++)
-        flat_total += nodes[i].flat;
+        flat_total = sat_add(flat_total, nodes[i].flat);
     int64_t cutoff = abs64((int64_t)((double)flat_total * o->node_fraction));
     long dropped = cutoff > 0 ? node_graph_keep(g, cutoff) : 0;
     if (dropped < 0) {
@@ -172,7 +181,7 @@ int top_write(strbuf *out, const profile *p, const top_options *o)
         profile_labels(out, p, o, total, unit, out_unit);
     int64_t flat_sum = 0;
     for (size_t i = 0; i < n_rows; i++)
-        flat_sum += rows[i].n->flat;
+        flat_sum = sat_add(flat_sum, rows[i].n->flat);
     units_label(a, sizeof a, flat_sum, unit, out_unit);
     units_percent(b, sizeof b, flat_sum, total);
     units_label(c, sizeof c, total, unit, out_unit);
@@ -194,7 +203,7 @@ int top_write(strbuf *out, const profile *p, const top_options *o)
     int64_t sum = 0;
     for (size_t i = 0; i < n_rows; i++) {
         const graph_node *n = rows[i].n;
-        sum += n->flat;
+        sum = sat_add(sum, n->flat);
         units_label(a, sizeof a, n->flat, unit, out_unit);
         units_percent(b, sizeof b, n->flat, total);
         units_percent(c, sizeof c, sum, total);
