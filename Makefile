@@ -109,7 +109,10 @@ build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sa
 	    -o $@ tests/tsan/sampler_stress.c $(TSAN_SRC) $(LIBS) -lpthread
 
 tsan: build/tsan/sampler_stress
-	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/sampler_stress $(TSAN_SECONDS)
+	@mkdir -p build/tsan/out
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" HEARTH_OUT=build/tsan/out/h \
+	    HEARTH_ALLOC_RATE=4096 HEARTH_DUMP_AT_EXIT=off \
+	    build/tsan/sampler_stress $(TSAN_SECONDS)
 
 TSAN_SECONDS ?= 10
 

@@ -96,12 +96,17 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
     }
 
     uint32_t n = atomic_load_explicit(&s->stacks.n_stacks, memory_order_acquire);
+    /* Only the first n stacks are published (their metadata is written
+     * before n_stacks); pcs_used belongs to inserters and is not read. */
     uint32_t max_depth = 0;
-    for (uint32_t i = 0; i < n; i++)
+    size_t total_pcs = 0;
+    for (uint32_t i = 0; i < n; i++) {
         if (s->stacks.meta[i].depth > max_depth)
             max_depth = s->stacks.meta[i].depth;
+        total_pcs += s->stacks.meta[i].depth;
+    }
     pm.cap = 1024;
-    while (pm.cap < (size_t)s->stacks.pcs_used * 2)
+    while (pm.cap < total_pcs * 2)
         pm.cap *= 2;
     pm.keys = calloc(pm.cap, sizeof *pm.keys);
     pm.ids = calloc(pm.cap, sizeof *pm.ids);

@@ -51,13 +51,13 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 5;
-    setenv("HEARTH_ALLOC_RATE", "4096", 1);
-    setenv("HEARTH_DUMP_AT_EXIT", "off", 1);
-    char out[64];
-    snprintf(out, sizeof out, "/tmp/hearth-tsan.%d", (int)getpid());
-    setenv("HEARTH_OUT", out, 1);
-    if (sampler_init())
+    /* The sampler's constructor has read HEARTH_* before main: the
+     * Makefile sets HEARTH_OUT, HEARTH_ALLOC_RATE and HEARTH_DUMP_AT_EXIT. */
+    const char *out = getenv("HEARTH_OUT");
+    if (!out || !atomic_load(&hearth_g.heap_on)) {
+        fprintf(stderr, "sampler_stress: run with HEARTH_OUT set (see make tsan)\n");
         return 2;
+    }
     pthread_t th[8];
     for (int i = 0; i < 8; i++)
         pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
