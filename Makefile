@@ -152,6 +152,10 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    sampler/hearth.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hearth.pc
 
+# Rewrites the golden SVGs from their inputs; review `git diff tests/golden`.
+goldens: $(HEARTH)
+	@HEARTH=$(HEARTH) sh tests/golden/regen.sh
+
 clean:
 	rm -rf build out
 

@@ -31,6 +31,11 @@ extern const char flame_js[];
 
 typedef struct layout {
     double *x_value;   /* per node: offset from the root's left edge, in value */
+    double *w_value;   /* per node: the width drawn, in value: the sum of
+                          the positive self values in its subtree. Equal to
+                          its total unless a delta profile has negative
+                          values, whose frames take no room, so that every
+                          frame that grew is drawn and none overlap. */
     bool *drawn;
     size_t n_drawn;
     size_t n_narrow;
@@ -38,10 +43,10 @@ typedef struct layout {
     int64_t max_delta;
 } layout;
 
-static double scale(const calltree *t, const flame_options *o)
+static double scale(const layout *L, const flame_options *o)
 {
     double plot = o->width_px - 2 * XPAD;
-    return t->total > 0 ? plot / (double)t->total : 0;
+    return L->w_value[0] > 0 ? plot / L->w_value[0] : 0;
 }
 
 /* Visits nodes parent before children, siblings in tree order, without
@@ -50,25 +55,36 @@ static int do_layout(layout *L, const calltree *t, const flame_options *o)
 {
     memset(L, 0, sizeof *L);
     L->x_value = calloc(t->n_nodes, sizeof *L->x_value);
+    L->w_value = calloc(t->n_nodes, sizeof *L->w_value);
     L->drawn = calloc(t->n_nodes, sizeof *L->drawn);
     uint32_t *todo = malloc(t->n_nodes * sizeof *todo);
-    if (!L->x_value || !L->drawn || !todo) {
+    if (!L->x_value || !L->w_value || !L->drawn || !todo) {
         free(todo);
         return HEARTH_ENOMEM;
     }
-    double px = scale(t, o);
+    /* Children come after their parents in the node array, so one pass
+     * from the end adds every subtree's width into its parent. */
+    for (size_t i = t->n_nodes; i-- > 0;) {
+        if (t->nodes[i].self > 0)
+            L->w_value[i] += (double)t->nodes[i].self;
+        if (i != 0)
+            L->w_value[t->nodes[i].parent] += L->w_value[i];
+    }
+    double px = scale(L, o);
     size_t top = 0;
     todo[top++] = 0;
     while (top) {
         uint32_t i = todo[--top];
         const ct_node *n = &t->nodes[i];
-        double w = (double)n->total * px;
-        if (i != 0 && (n->total <= 0 || w < o->min_width_px)) {
-            if (n->total > 0 || n->base_total > 0)
+        double w = L->w_value[i] * px;
+        if (i != 0 && (L->w_value[i] <= 0 || w < o->min_width_px)) {
+            /* Frames only in the base profile, or that shrank, have no
+             * width by design; they are not "too narrow". */
+            if (L->w_value[i] > 0)
                 L->n_narrow++;
             continue;
         }
-        if (t->total <= 0 && i != 0)
+        if (L->w_value[0] <= 0 && i != 0)
             continue;
         L->drawn[i] = true;
         L->n_drawn++;
@@ -87,8 +103,7 @@ static int do_layout(layout *L, const calltree *t, const flame_options *o)
         size_t first = top;
         for (uint32_t c = n->first_child; c; c = t->nodes[c].next_sibling) {
             L->x_value[c] = x;
-            if (t->nodes[c].total > 0)
-                x += (double)t->nodes[c].total;
+            x += L->w_value[c];
             todo[top++] = c;
         }
         for (size_t a = first, b = top; a + 1 < b; a++, b--) {
@@ -104,6 +119,7 @@ static int do_layout(layout *L, const calltree *t, const flame_options *o)
 static void layout_free(layout *L)
 {
     free(L->x_value);
+    free(L->w_value);
     free(L->drawn);
 }
 
@@ -218,12 +234,14 @@ static void put_frame(strbuf *out, const calltree *t, const flame_options *o,
     const ct_node *n = &t->nodes[i];
     const char *name = i == 0 ? "all" : t->frames[n->frame].name;
     double x = XPAD + L->x_value[i] * px;
-    double w = (double)n->total * px;
+    double w = L->w_value[i] * px;
     double y = frame_y(o, n->depth, L->max_depth);
     rgb c = i == 0 ? (rgb){200, 200, 200} : frame_color(t, o, L, i);
 
     strbuf_printf(out, "<g class=\"f\" data-x=\"%.0f\" data-v=\"%" PRId64
                   "\" data-s=\"%" PRId64 "\"", L->x_value[i], n->total, n->self);
+    if (L->w_value[i] != (double)n->total)
+        strbuf_printf(out, " data-w=\"%.0f\"", L->w_value[i]);
     if (o->diff)
         strbuf_printf(out, " data-b=\"%" PRId64 "\"", n->base_total);
     if (n->is_inline)
@@ -265,7 +283,7 @@ int flame_write(strbuf *out, const calltree *t, const flame_options *o)
         layout_free(&L);
         return hearth_error_set(rc, "out of memory");
     }
-    double px = scale(t, o);
+    double px = scale(&L, o);
     double W = o->width_px;
     legend_entry legend[LEGEND_MAX];
     size_t n_legend = o->palette == PALETTE_MODULE && !o->diff

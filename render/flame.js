@@ -41,14 +41,27 @@
 
   function pct(v, of) { return of ? (100 * v / of).toFixed(2) + "%" : "0.00%"; }
 
+  // The name, or as much of it as fits and "..". The estimate of charW per
+  // character (what hearth used when it wrote the file) is too small for
+  // wide glyphs (CJK, emoji, U+FFFD for bad bytes) and capitals, so the
+  // text is measured and cut further until it stays within its frame.
   function fitText(f, widthPx) {
     var room = Math.floor((widthPx - 6) / charW);
+    var chars = Array.from(f.name);
     var s = "";
     if (room >= 3) {
-      var chars = Array.from(f.name);
       s = chars.length <= room ? f.name : chars.slice(0, room - 2).join("") + "..";
     }
     f.text.textContent = s;
+    if (s && f.text.getComputedTextLength() > widthPx - 6) {
+      var lo = 0, hi = Math.min(chars.length - 1, room - 2);
+      while (lo < hi) {   // the longest prefix whose text fits
+        var mid = Math.ceil((lo + hi) / 2);
+        f.text.textContent = chars.slice(0, mid).join("") + "..";
+        if (f.text.getComputedTextLength() <= widthPx - 6) lo = mid; else hi = mid - 1;
+      }
+      f.text.textContent = lo ? chars.slice(0, lo).join("") + ".." : "";
+    }
   }
 
   function load() {
@@ -61,6 +74,9 @@
         g: g, rect: rect, text: g.querySelector("text"), index: i,
         name: nl >= 0 ? t.slice(0, nl) : t,
         x: Number(g.getAttribute("data-x")), v: Number(g.getAttribute("data-v")),
+        // The drawn width in value units: data-w when a delta profile's
+        // negative siblings left less room than the value.
+        w: Number(g.getAttribute(g.hasAttribute("data-w") ? "data-w" : "data-v")),
         s: Number(g.getAttribute("data-s")),
         b: g.hasAttribute("data-b") ? Number(g.getAttribute("data-b")) : null,
         inl: g.getAttribute("data-inline") === "1",
@@ -68,6 +84,10 @@
         x0: Number(rect.getAttribute("x")), w0: Number(rect.getAttribute("width"))
       });
       g.setAttribute("data-index", String(i));
+    }
+    for (var j = 0; j < frames.length; j++) {
+      var f = frames[j];
+      if (f.text.textContent && f.text.getComputedTextLength() > f.w0 - 6) fitText(f, f.w0);
     }
   }
 
@@ -99,22 +119,35 @@
     }
   }
 
+  // Within the zoomed frame z: z itself and every frame it calls.
+  function inside(o, z) {
+    return o === z || (deeper(o, z) && o.x >= z.x && o.x < z.x + z.w);
+  }
+
+  // A frame that holds all of z: one of its callers.
+  function holds(o, z) {
+    return o !== z && !deeper(o, z) && o.x <= z.x && o.x + o.w >= z.x + z.w;
+  }
+
   function zoom(f) {
+    if (!f) return;
     zoomed = f.index === 0 ? null : f;
     var z = f;
     for (var i = 0; i < frames.length; i++) {
       var o = frames[i], show, x, w;
       if (!zoomed) {
         show = true; x = o.x0; w = o.w0;
-      } else if (o === z || (deeper(o, z) && o.x >= z.x && o.x < z.x + z.v)) {
+      } else if (inside(o, z)) {
         show = true;
-        x = xpad + (o.x - z.x) / z.v * plot; w = o.v / z.v * plot;
-      } else if (!deeper(o, z) && o.x <= z.x && o.x + o.v >= z.x + z.v) {
+        x = xpad + (o.x - z.x) / z.w * plot; w = o.w / z.w * plot;
+      } else if (holds(o, z)) {
         show = true; x = xpad; w = plot;   // an ancestor: full width
       } else {
         show = false;
       }
-      o.g.classList.toggle("hide", !show || w < 0.1);
+      // Zooming in can leave frames too narrow to see; unzoomed, every
+      // frame the file has is shown again.
+      o.g.classList.toggle("hide", !show || (zoomed !== null && w < 0.1));
       if (show) {
         o.rect.setAttribute("x", x.toFixed(2));
         o.rect.setAttribute("width", w.toFixed(2));
@@ -127,20 +160,25 @@
     saveState();
   }
 
+  // Highlights the frames whose name matches re and returns the value of
+  // the samples (of the zoomed frame, when zoomed) with a matching frame.
   function search(re) {
     searchRe = re;
-    var sum = 0, matched = [];
+    var sum = 0, matched = [], all = false;
     for (var i = 0; i < frames.length; i++) {
       var f = frames[i], m = !!re && re.test(f.name);
       f.g.classList.toggle("m", m);
-      if (m) matched.push(f);
+      if (!m) continue;
+      if (!zoomed || inside(f, zoomed)) matched.push(f);
+      else if (holds(f, zoomed)) all = true;   // a caller of every sample shown
     }
     // Count each matched stack once: skip matches inside another match.
     matched.sort(function (a, b) { return a.x - b.x || (deeper(a, b) ? 1 : -1); });
     var end = -1;
     for (var j = 0; j < matched.length; j++) {
-      if (matched[j].x >= end) { sum += matched[j].v; end = matched[j].x + matched[j].v; }
+      if (matched[j].x >= end) { sum += matched[j].v; end = matched[j].x + matched[j].w; }
     }
+    if (all) sum = zoomed.v;
     var base = zoomed ? zoomed.v : total;
     if (re) {
       matchedText.textContent = "Matched: " + pct(Math.min(sum, base), base) +
@@ -196,7 +234,7 @@
     restore();
     // For tests and the console: the same operations without a prompt.
     window.hearthFlame = {
-      zoom: function (i) { zoom(frames[i]); },
+      zoom: function (i) { zoom(frames[i] || frames[0]); },
       search: function (s) { return search(s ? new RegExp(s) : null); },
       frames: frames
     };

@@ -172,8 +172,10 @@ int units_human(char *buf, size_t n, int64_t value, const char *unit)
 {
     const char *u;
     /* Bytes: binary prefixes, as people size memory. */
-    units_scale(1, unit, "B", &u);
-    if (!strcmp(u, "B") && unit[0]) {
+    /* Ask for a unit no table has: a known unit comes back as its type's
+     * default ("B", "s"), an unknown one as "?". */
+    units_scale(1, unit, "?", &u);
+    if (!strcmp(u, "B")) {
         static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
         double bytes = units_scale(value, unit, "B", &u);
         double ab = bytes < 0 ? -bytes : bytes;
@@ -189,8 +191,7 @@ int units_human(char *buf, size_t n, int64_t value, const char *unit)
             snprintf(buf, n, "%.2f %s", bytes, names[i]);
         return 'b';
     }
-    units_scale(1, unit, "ns", &u);
-    if (!strcmp(u, "ns") && unit[0]) {
+    if (!strcmp(u, "s")) {
         double ns = units_scale(value, unit, "ns", &u);
         double an = ns < 0 ? -ns : ns;
         if (an >= 1e9)

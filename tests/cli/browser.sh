@@ -1,0 +1,67 @@
+# The flame graph's script in headless Chromium (tests/browser/flame.test.mjs):
+# hover, click to zoom, Reset Zoom, Ctrl-F search, the URL hash, hostile
+# names, --no-js. Needs node and /usr/bin/chromium (make deps); the one npm
+# package, playwright-core (pinned in tests/browser/package-lock.json), is
+# installed with `npm ci` when tests/browser/node_modules is missing or
+# holds another version. playwright-core downloads no browser: the test
+# launches the system's Chromium. Screenshots go to tests/out/. About 15 s.
+. tests/cli/lib.sh
+
+B=tests/browser
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export CHROMIUM
+
+for tool in node npm; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        not_ok "${tool}_installed" "$tool is not on PATH (make deps)"
+        finish
+        exit
+    fi
+done
+if [ ! -x "$CHROMIUM" ]; then
+    not_ok chromium_installed "no $CHROMIUM (make deps)"
+    finish
+    exit
+fi
+if [ ! -x "$HEARTH" ]; then
+    not_ok hearth_built "no $HEARTH: run make all first"
+    finish
+    exit
+fi
+
+# The installed playwright-core is the locked one, or npm ci puts it there.
+installed() {
+    (cd "$B" && node -e '
+        const fs = require("fs");
+        const want = JSON.parse(fs.readFileSync("package-lock.json")).packages["node_modules/playwright-core"].version;
+        const got = JSON.parse(fs.readFileSync("node_modules/playwright-core/package.json")).version;
+        process.exit(want === got ? 0 : 1);' 2>/dev/null)
+}
+if ! installed; then
+    if (cd "$B" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$TMP/npm.log" 2>&1 &&
+        installed; then
+        ok npm_ci_installs_playwright_core
+    else
+        not_ok npm_ci_installs_playwright_core "$(tail -n 15 "$TMP/npm.log")"
+        finish
+        exit
+    fi
+fi
+
+mkdir -p tests/out
+node "$B/flame.test.mjs" --hearth "$HEARTH" --out tests/out --fixtures "$FIXTURES" >"$TMP/browser.log" 2>&1
+rc=$?
+# Its PASS/FAIL lines are ours; its closing line is added to our counts.
+grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log" | tail -n 1)
+if [ -z "$line" ]; then
+    not_ok flame_test_finishes "no closing line (exit $rc)"
+else
+    p=${line%% passed*}
+    f=${line#*passed, }
+    f=${f%% failed}
+    _pass=$((_pass + p))
+    _fail=$((_fail + f))
+    [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || not_ok flame_test_exit_status "exit $rc with no failure counted"
+fi
+finish
