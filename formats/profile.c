@@ -393,6 +393,25 @@ const profile_mapping *profile_mapping_find(const profile *p, uint64_t id)
 
 /* --- builder objects with ids --- */
 
+/* The builder's next id for kind k (0 mappings, 1 locations, 2 functions):
+ * one more than the largest id present, so objects added to a decoded
+ * profile whose ids are sparse never repeat one. */
+static uint64_t next_id(profile *p, int k)
+{
+    if (!p->next_ids[k]) {
+        uint64_t max = 0;
+        size_t n = k == 0 ? p->n_mappings : k == 1 ? p->n_locations : p->n_functions;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t id = k == 0 ? p->mappings[i].id : k == 1 ? p->locations[i].id
+                                                              : p->functions[i].id;
+            if (id > max)
+                max = id;
+        }
+        p->next_ids[k] = max + 1;
+    }
+    return p->next_ids[k]++;
+}
+
 static uint64_t function_key_hash(int64_t n, int64_t s, int64_t f, int64_t line)
 {
     return mix64((uint64_t)n * 31 + mix64((uint64_t)s * 17 + mix64((uint64_t)f + mix64((uint64_t)line))));
@@ -432,7 +451,7 @@ int64_t profile_function_intern(profile *p, const char *name,
     profile_function *fn = profile_push_function(p);
     if (!fn)
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
-    fn->id = p->n_functions;
+    fn->id = next_id(p, 2);
     fn->name = n;
     fn->system_name = s;
     fn->filename = f;
@@ -459,8 +478,9 @@ int64_t profile_add_mapping(profile *p, const profile_mapping *m)
     profile_mapping *nm = profile_push_mapping(p);
     if (!nm)
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+    uint64_t id = next_id(p, 0);
     *nm = *m;
-    nm->id = p->n_mappings;
+    nm->id = id;
     return (int64_t)nm->id;
 }
 
@@ -474,10 +494,11 @@ int64_t profile_add_location(profile *p, uint64_t mapping_id, uint64_t address,
             return hearth_error_set(HEARTH_ENOMEM, "out of memory");
         memcpy(copy, lines, n_lines * sizeof *copy);
     }
+    uint64_t id = next_id(p, 1);
     profile_location *l = profile_push_location(p);
     if (!l)
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
-    l->id = p->n_locations;
+    l->id = id;
     l->mapping_id = mapping_id;
     l->address = address;
     l->lines = copy;

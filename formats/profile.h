@@ -115,6 +115,8 @@ typedef struct profile {
     arena arena;
     uint32_t *intern;       /* open addressing over string indexes + 1 */
     size_t intern_cap;
+    uint64_t next_ids[3];   /* builder: next mapping, location, function id
+                               (0 = not yet computed from the objects) */
     uint32_t *fn_intern;    /* functions by content, for the builder */
     size_t fn_intern_cap;
     profile_id_map mapping_map, location_map, function_map;

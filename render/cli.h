@@ -51,5 +51,6 @@ int cmd_top(int argc, char **argv);
 int cmd_fold(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 
 #endif

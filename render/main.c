@@ -18,6 +18,7 @@ static const struct command {
     {"flame", cmd_flame, "draw an interactive SVG flame graph"},
     {"fold", cmd_fold, "write a profile as folded stacks"},
     {"convert", cmd_convert, "convert folded stacks or pprof to pprof"},
+    {"symbolize", cmd_symbolize, "add function names, files and lines from binaries"},
 };
 
 static void usage(FILE *f)

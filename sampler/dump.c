@@ -24,6 +24,7 @@
 #include "../formats/error.h"
 #include "../formats/pprof.h"
 #include "../formats/procmaps.h"
+#include "../formats/symbols.h"
 #include "heap_profile.h"
 #include "sampler.h"
 
@@ -130,6 +131,55 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* The dump thread's symbolizer, kept for the life of the process so each
+ * binary is read once; created on first use, under dump_lock. Its tables
+ * are capped (SAMPLER_SYM_BYTES) so the sampler's memory stays bounded. */
+static symbolizer *dump_sym;
+#define SAMPLER_SYM_BYTES ((size_t)12 << 20)
+#define SAMPLER_SYM_DWARF_INPUT ((uint64_t)64 << 20)
+
+/* Build IDs for the mappings, and functions, files, lines and inlined
+ * frames for the locations, so the file reads anywhere without the
+ * binaries. A failure leaves addresses, which `hearth symbolize` can fill
+ * in later. */
+static void symbolize(profile *p)
+{
+    if (!dump_sym) {
+        symbolizer_options so = SYMBOLIZER_OPTIONS_INIT;
+        so.max_bytes = SAMPLER_SYM_BYTES;
+        so.max_dwarf_input_bytes = SAMPLER_SYM_DWARF_INPUT;
+        if (symbolizer_create(&dump_sym, &so))
+            return;
+    }
+    for (size_t i = 0; i < p->n_mappings; i++) {
+        symbol_binary *b;
+        const char *file = profile_str(p, p->mappings[i].filename);
+        if (file[0] != '/' || symbolizer_open(dump_sym, file, &b))
+            continue;
+        const char *id = symbol_binary_build_id(b);
+        if (id && *id) {
+            int64_t s = profile_intern(p, id);
+            if (s > 0)
+                p->mappings[i].build_id = s;
+        }
+    }
+    if (profile_symbolize(p, dump_sym, NULL))
+        say("hearth: heap profile: symbolization incomplete: %s", hearth_error_last());
+    /* The leaf pc sits in our hook inlined into malloc: show the
+     * allocator entry point (malloc, calloc, ...) as the leaf, not the
+     * sampler's own inline function. */
+    for (size_t i = 0; i < p->n_locations; i++) {
+        profile_location *l = &p->locations[i];
+        while (l->n_lines > 1) {
+            const profile_function *f = profile_function_find(p, l->lines[0].function_id);
+            if (!f || strcmp(profile_str(p, f->name), "heap_after_alloc") != 0)
+                break;
+            l->lines++;
+            l->n_lines--;
+        }
+    }
+}
+
 static int dump_locked(const char *path)
 {
     char auto_path[CONFIG_PATH_MAX + 64];
@@ -154,8 +204,13 @@ static int dump_locked(const char *path)
         goto out;
     }
     size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
-    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns()) ||
-        pprof_write(&data, &len, p)) {
+    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns())) {
+        say("hearth: heap profile: %s", hearth_error_last());
+        goto out;
+    }
+    if (hearth_g.cfg.symbolize)
+        symbolize(p);
+    if (pprof_write(&data, &len, p)) {
         say("hearth: heap profile: %s", hearth_error_last());
         goto out;
     }
@@ -293,6 +348,8 @@ void dump_fork_parent(void)
 
 void dump_fork_child(void)
 {
+    /* The parent's symbolizer was not in use (dump_lock was held by the
+     * fork's prepare step), so the child can keep using its copy. */
     pthread_mutex_init(&dump_lock, NULL);
     pthread_mutex_init(&start_lock, NULL);
     atomic_store(&dump_seq, 0);

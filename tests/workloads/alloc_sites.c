@@ -62,6 +62,27 @@ static NOINLINE void c_churn(size_t total)
 
 static NOINLINE void c_outer(size_t total) { c_churn(total); sink++; }
 
+/* Site D: allocations inside a qsort comparator, so the sampled stacks run
+ * through glibc's qsort (built without frame pointers) back to main. */
+static NOINLINE int d_compare(const void *a, const void *b)
+{
+    void *p = malloc(8192);
+    memset(p, 4, 64);
+    sink += (uintptr_t)p;
+    free(p);
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static NOINLINE void d_sort(void)
+{
+    int v[4096];
+    for (int i = 0; i < 4096; i++)
+        v[i] = (i * 7919) % 4096;
+    qsort(v, 4096, sizeof *v, d_compare);
+    sink += (uintptr_t)v[0];
+}
+
 int main(int argc, char **argv)
 {
     size_t scale = argc > 1 ? strtoul(argv[1], NULL, 10) : 16;
@@ -71,6 +92,7 @@ int main(int argc, char **argv)
     size_t na = a_outer(a, max, 64 * mib * scale / 16);
     size_t nb = b_outer(b, max, 32 * mib * scale / 16);
     c_outer(512 * mib * scale / 16);
+    d_sort();
     printf("alloc_sites: A %zu blocks, B %zu blocks\n", na, nb);
     /* "blocks SITE SIZE COUNT" lines for the tests' error model. */
     for (int site = 0; site < 3; site++)
