@@ -149,6 +149,16 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
         if (profile_add_sample(p, locs, m->depth, v, 4, &label, 1))
             goto out;
     }
+    /* The unwinder must not allocate; if it ever does, the profile says so
+     * (tests check this comment never appears). */
+    uint64_t reentered = atomic_load_explicit(&s->unwind_reentered, memory_order_relaxed);
+    if (reentered) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "hearth: the stack unwinder allocated %llu times while sampling",
+                 (unsigned long long)reentered);
+        if (profile_add_comment(p, msg))
+            goto out;
+    }
     uint64_t dropped_stacks = atomic_load_explicit(&s->stacks.dropped, memory_order_relaxed);
     uint64_t dropped_live = atomic_load_explicit(&s->live.dropped, memory_order_relaxed);
     if (dropped_stacks || dropped_live) {

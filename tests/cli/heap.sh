@@ -56,6 +56,13 @@ for rate in 1 524288; do
     else
         not_ok "stress_rate_${rate}_profiles_are_valid"
     fi
+    # Comments name dropped samples and any allocation by our own unwinder.
+    last=$(ls -t "$W"/s.*.heap.pb.gz 2>/dev/null | head -1)
+    if [ -n "$last" ] && ! "$HEARTH" info "$last" | grep -q "unwinder allocated"; then
+        ok "stress_rate_${rate}_unwinder_never_allocates"
+    else
+        not_ok "stress_rate_${rate}_unwinder_never_allocates" "$("$HEARTH" info "$last" 2>&1 | grep comment)"
+    fi
 done
 
 # 100 dump signals in a burst: coalesced, every file valid, no hang.
