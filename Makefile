@@ -96,8 +96,8 @@ test: deps
 
 # Every test again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # then the sampler's concurrent paths under ThreadSanitizer.
-check: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan \
+check: deps all
+	@HEARTH_SAMPLER_LIB=$(BUILD)/libhearth.so $(MAKE) --no-print-directory BUILD=build/asan \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" test
 	@$(MAKE) --no-print-directory tsan

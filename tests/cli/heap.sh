@@ -5,7 +5,11 @@
 # LD_PRELOAD is set on the workload itself (through env, after timeout):
 # a preloaded timeout(1) would write heap profiles of its own.
 
-LIB=$BUILD/libhearth.so
+# The sampler runs inside uninstrumented processes: under make check the
+# CLI is the sanitized build, but an allocator interposed by LD_PRELOAD
+# cannot share a process with ASan's (make check runs the sampler's
+# concurrency under TSan instead), so the plain library is used.
+LIB=${HEARTH_SAMPLER_LIB:-$BUILD/libhearth.so}
 SECONDS_STRESS=${HEARTH_STRESS_SECONDS:-20}
 CC=${CC:-cc}
 W=$TMP/w
