@@ -136,7 +136,7 @@ fuzz: fuzz-build
 	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || status=1; \
 	done; exit $$status
 
-bench: deps all $(BUILD)/tests/bench/bench_pprof
+bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame
 	@tests/bench/run $(BUILD)
 
 demo: deps all

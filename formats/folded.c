@@ -3,12 +3,16 @@
  * it to one function and one location, so a file of N lines with F distinct
  * frames costs O(total frames) and F locations; identical stacks (common in
  * concatenated perf output) merge into one sample through a hash of their
- * location ids. Writing sums identical stacks and sorts lines bytewise so
- * that equal profiles give equal files (golden tests depend on it).
+ * location ids. The line parser is a push parser over blocks of any size,
+ * so `hearth flame` can stream a 150 MB file straight into its call tree
+ * with ~1 MiB in memory; folded_read feeds it the whole buffer at once.
+ * Writing sums identical stacks and sorts lines bytewise so that equal
+ * profiles give equal files (golden tests depend on it).
  */
 #include "folded.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +35,7 @@ static uint64_t hash_str(const char *s, size_t n)
     return h;
 }
 
-/* --- reading --- */
+/* --- reading into a profile: the model --- */
 
 typedef struct fold_reader {
     profile *p;
@@ -128,6 +132,8 @@ static int add_stack(fold_reader *r, size_t n, int64_t count, size_t lineno)
     return 0;
 }
 
+/* --- the line parser, shared by folded_read and streaming readers --- */
+
 /* Parses "digits" into a positive int64. */
 static int parse_count(const char *s, size_t n, int64_t *out)
 {
@@ -146,8 +152,28 @@ static int parse_count(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-static int read_line(fold_reader *r, const char *s, size_t n, size_t lineno)
+void folded_parser_init(folded_parser *fp, folded_line_fn fn, void *arg)
 {
+    memset(fp, 0, sizeof *fp);
+    fp->fn = fn;
+    fp->arg = arg;
+}
+
+void folded_parser_fini(folded_parser *fp)
+{
+    free(fp->carry);
+    free(fp->frames);
+    memset(fp, 0, sizeof *fp);
+}
+
+/* One line without its '\n': trims it, splits off the count, splits the
+ * stack at ';' and calls back. */
+static int parse_line(folded_parser *fp, const char *s, size_t n)
+{
+    size_t lineno = ++fp->lineno;
+    if (memchr(s, '\0', n))
+        return hearth_error_set(HEARTH_EFORMAT, "line %zu: NUL byte in text",
+                                lineno);
     while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     size_t start = 0;
@@ -183,35 +209,110 @@ static int read_line(fold_reader *r, const char *s, size_t n, size_t lineno)
     if (stack_len == 0)
         return hearth_error_set(HEARTH_EFORMAT,
                                 "line %zu: no stack before the count", lineno);
-    /* Count frames, then fill them leaf first. */
-    size_t nframes = 1;
-    for (size_t i = 0; i < stack_len; i++)
-        nframes += s[i] == ';';
-    if (nframes > r->frames_cap) {
-        size_t cap = nframes * 2;
+    size_t nframes = 0, begin = 0;
+    for (;;) {
+        const char *semi = memchr(s + begin, ';', stack_len - begin);
+        size_t end = semi ? (size_t)(semi - s) : stack_len;
+        if (nframes == fp->frames_cap) {
+            size_t cap = fp->frames_cap ? fp->frames_cap * 2 : 64;
+            folded_frame *f = realloc(fp->frames, cap * sizeof *f);
+            if (!f)
+                return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+            fp->frames = f;
+            fp->frames_cap = cap;
+        }
+        fp->frames[nframes].name = s + begin;
+        fp->frames[nframes++].len = end - begin;
+        if (!semi)
+            break;
+        begin = end + 1;
+    }
+    return fp->fn(fp->arg, fp->frames, nframes, count, lineno);
+}
+
+static int carry_append(folded_parser *fp, const char *buf, size_t len)
+{
+    if (fp->carry_len + len > fp->carry_cap) {
+        size_t cap = fp->carry_cap ? fp->carry_cap : 4096;
+        while (cap < fp->carry_len + len)
+            cap *= 2;
+        char *c = realloc(fp->carry, cap);
+        if (!c)
+            return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+        fp->carry = c;
+        fp->carry_cap = cap;
+    }
+    memcpy(fp->carry + fp->carry_len, buf, len);
+    fp->carry_len += len;
+    return 0;
+}
+
+int folded_parser_feed(folded_parser *fp, const char *buf, size_t len)
+{
+    size_t pos = 0;
+    int rc;
+    if (fp->carry_len) {
+        const char *nl = memchr(buf, '\n', len);
+        if (!nl)
+            return carry_append(fp, buf, len);
+        if ((rc = carry_append(fp, buf, (size_t)(nl - buf))))
+            return rc;
+        size_t n = fp->carry_len;
+        fp->carry_len = 0;
+        if ((rc = parse_line(fp, fp->carry, n)))
+            return rc;
+        pos = (size_t)(nl - buf) + 1;
+    }
+    while (pos < len) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        if (!nl)
+            return carry_append(fp, buf + pos, len - pos);
+        if ((rc = parse_line(fp, buf + pos, (size_t)(nl - buf) - pos)))
+            return rc;
+        pos = (size_t)(nl - buf) + 1;
+    }
+    return 0;
+}
+
+int folded_parser_finish(folded_parser *fp)
+{
+    if (!fp->carry_len)
+        return 0;
+    size_t n = fp->carry_len;
+    fp->carry_len = 0;
+    return parse_line(fp, fp->carry, n);
+}
+
+/* --- reading into a profile --- */
+
+static int read_line(void *arg, const folded_frame *f, size_t n, int64_t count,
+                     size_t lineno)
+{
+    fold_reader *r = arg;
+    if (n > r->frames_cap) {
+        size_t cap = n * 2;
         uint64_t *t = realloc(r->frames, cap * sizeof *t);
         if (!t)
             return hearth_error_set(HEARTH_ENOMEM, "out of memory");
         r->frames = t;
         r->frames_cap = cap;
     }
-    size_t k = nframes, begin = 0;
-    for (size_t i = 0; i <= stack_len; i++) {
-        if (i < stack_len && s[i] != ';')
-            continue;
-        int64_t lid = frame_location(r, s + begin, i - begin);
+    /* Leaf first in the model; interned root first, as always. */
+    for (size_t i = 0; i < n; i++) {
+        int64_t lid = frame_location(r, f[i].name, f[i].len);
         if (lid < 0)
             return (int)lid;
-        r->frames[--k] = (uint64_t)lid;
-        begin = i + 1;
+        r->frames[n - 1 - i] = (uint64_t)lid;
     }
-    return add_stack(r, nframes, count, lineno);
+    return add_stack(r, n, count, lineno);
 }
 
 int folded_read(profile **out, const char *buf, size_t len)
 {
     fold_reader r;
+    folded_parser fp;
     memset(&r, 0, sizeof r);
+    folded_parser_init(&fp, read_line, &r);
     int rc = profile_create(&r.p);
     if (rc)
         return rc;
@@ -219,27 +320,16 @@ int folded_read(profile **out, const char *buf, size_t len)
         rc = HEARTH_ENOMEM;
         goto out;
     }
-    size_t lineno = 0, pos = 0;
-    while (pos < len) {
-        const char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        lineno++;
-        if (memchr(buf + pos, '\0', end - pos)) {
-            rc = hearth_error_set(HEARTH_EFORMAT,
-                                  "line %zu: NUL byte in text", lineno);
-            goto out;
-        }
-        rc = read_line(&r, buf + pos, end - pos, lineno);
-        if (rc)
-            goto out;
-        pos = end + 1;
-    }
+    if ((rc = folded_parser_feed(&fp, buf, len)) ||
+        (rc = folded_parser_finish(&fp)))
+        goto out;
     rc = profile_validate(r.p);
     if (!rc) {
         *out = r.p;
         r.p = NULL;
     }
 out:
+    folded_parser_fini(&fp);
     profile_destroy(r.p);
     free(r.loc_of_str);
     free(r.stacks);
@@ -259,6 +349,39 @@ static void put_frame(strbuf *b, const char *name)
 {
     for (const char *c = name; *c; c++)
         strbuf_putc(b, (*c == '\n' || *c == '\r') ? ' ' : *c);
+}
+
+/*
+ * The reader drops white space around the stack, so a line written with
+ * some would read back as another stack (a root frame "\r" written as " ",
+ * say): drop it here too, so that write(read(text)) is a fixed point. A
+ * first or last frame left empty is written as an empty name is,
+ * "0x<address>". line holds at least one non-blank byte.
+ */
+static void trim_stack(strbuf *line, uint64_t root_address, uint64_t leaf_address)
+{
+    size_t lead = 0;
+    while (line->buf[lead] == ' ' || line->buf[lead] == '\t')
+        lead++;
+    while (line->len > lead && (line->buf[line->len - 1] == ' ' ||
+                                line->buf[line->len - 1] == '\t'))
+        line->len--;
+    if (lead) {
+        memmove(line->buf, line->buf + lead, line->len - lead);
+        line->len -= lead;
+    }
+    line->buf[line->len] = '\0';
+    if (line->buf[0] == ';') {
+        char head[24];
+        int n = snprintf(head, sizeof head, "0x%" PRIx64, root_address);
+        if (strbuf_reserve(line, (size_t)n))
+            return;
+        memmove(line->buf + n, line->buf, line->len + 1);
+        memcpy(line->buf, head, (size_t)n);
+        line->len += (size_t)n;
+    }
+    if (line->buf[line->len - 1] == ';')
+        strbuf_printf(line, "0x%" PRIx64, leaf_address);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -318,6 +441,12 @@ int folded_write(char **out, size_t *out_len, const profile *p,
         if (nonblank == 0) {
             line.len = 0;
             strbuf_puts(&line, "[unknown]");
+        } else {
+            const profile_location *root = profile_location_find(p, s->location_ids[s->n_locations - 1]);
+            const profile_location *leaf = profile_location_find(p, s->location_ids[0]);
+            trim_stack(&line, root ? root->address : 0, leaf ? leaf->address : 0);
+            if (line.oom)
+                goto out;
         }
         if ((n_entries + 1) * 2 > table_cap) {
             size_t nc = table_cap ? table_cap * 2 : 1024;
@@ -364,7 +493,8 @@ int folded_write(char **out, size_t *out_len, const profile *p,
         entries[n_entries] = (fold_entry){copy, line.len, s->values[sample_index]};
         table[h] = (uint32_t)++n_entries;
     }
-    qsort(entries, n_entries, sizeof *entries, cmp_entry);
+    if (n_entries) /* qsort(NULL, 0) is undefined */
+        qsort(entries, n_entries, sizeof *entries, cmp_entry);
     for (size_t e = 0; e < n_entries; e++) {
         if (entries[e].value == 0)
             continue;

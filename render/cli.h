@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../formats/folded.h"
 #include "../formats/profile.h"
 
 /* Exit statuses of every subcommand. */
@@ -21,13 +22,25 @@ typedef enum input_kind {
 } input_kind;
 
 /*
- * Reads path ("-" = stdin) and decodes it by content: gzip or binary
- * protobuf -> pprof, text -> folded stacks. max_bytes bounds both the file
- * and its decompressed size. On failure prints "hearth: PATH: message" to
- * stderr and returns nonzero. kind may be NULL.
+ * Reads path ("-" = stdin) and decodes it by content, judged on its first
+ * 1 MiB: gzip or binary protobuf -> pprof, text -> folded stacks (text may
+ * hold control bytes, not NUL, when every line is "STACK COUNT"). max_bytes
+ * bounds both the file and its decompressed size. On failure prints
+ * "hearth: PATH: message" to stderr and returns nonzero. kind may be NULL.
  */
 int cli_load_profile(profile **out, input_kind *kind, const char *path,
                      size_t max_bytes);
+
+/*
+ * Like cli_load_profile, but folded text is not loaded: it is parsed block
+ * by block and each line passed to fn, so memory stays one 1 MiB block
+ * whatever the file's size, and *out is a profile with the folded sample
+ * type ("samples", "count") and nothing else. fn may be NULL: then this is
+ * cli_load_profile. On failure prints "hearth: PATH: message" (fn's errors
+ * too) and returns nonzero.
+ */
+int cli_load_input(profile **out, input_kind *kind, const char *path,
+                   size_t max_bytes, folded_line_fn fn, void *arg);
 
 /* Reads a whole file (or stdin) into memory, at most max_bytes. */
 int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max_bytes);

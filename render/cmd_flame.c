@@ -1,6 +1,9 @@
 /*
  * `hearth flame`: a profile or folded stacks as an interactive SVG flame
- * graph, optionally against a base profile (the leak view).
+ * graph, optionally against a base profile (the leak view). Folded stacks go
+ * into the call tree line by line as they are read, unless a filter needs
+ * the whole profile: a 150 MB file then costs its tree, not 150 MB plus a
+ * profile model.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -88,18 +91,53 @@ static void subtitle(char *buf, size_t n, const profile *p, int si, int64_t tota
              base_name(path), base_path ? " vs " : "", base_path ? base_name(base_path) : "");
 }
 
-/* Loads, prunes and filters one input. */
-static int prepare(profile **out, int *si, const char *path, size_t max_input,
+typedef struct flame_feed {
+    calltree *t;
+    const calltree_options *co;
+    bool base;
+} flame_feed;
+
+/* One folded line, straight into the tree. */
+static int feed_line(void *arg, const folded_frame *frames, size_t n,
+                     int64_t count, size_t lineno)
+{
+    const flame_feed *f = arg;
+    int rc = calltree_add_folded(f->t, frames, n, count, f->co, f->base);
+    if (rc == HEARTH_ELIMIT)
+        return hearth_error_set(HEARTH_EFORMAT, "line %zu: total count of "
+                                "this stack overflows 2^63-1", lineno);
+    return rc;
+}
+
+/* Loads, prunes and filters one input and adds it to t. Folded text is fed
+ * to t as it is read when no filter needs the whole profile; *out then holds
+ * only its sample type. */
+static int prepare(profile **out, int *si, calltree *t, const calltree_options *co,
+                   bool base, const char *path, size_t max_input,
                    const char *sample_arg, const filter_options *fo)
 {
-    if (cli_load_profile(out, NULL, path, max_input))
+    bool stream = !fo->focus && !fo->ignore && !fo->hide && !fo->show_from && !fo->tag;
+    flame_feed feed = {t, co, base};
+    input_kind kind;
+    if (cli_load_input(out, &kind, path, max_input, stream ? feed_line : NULL, &feed))
         return -1;
     *si = cli_sample_index(*out, sample_arg, path);
     if (*si < 0)
         return -1;
+    if (stream && kind == INPUT_FOLDED) {
+        if (calltree_end_folded(t)) {
+            fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
+            return -1;
+        }
+        return 0;
+    }
     if (prune_uninteresting(*out) || filter_apply(*out, fo)) {
         fprintf(stderr, "hearth: %s: %s\n", strcmp(path, "-") ? path : "<stdin>",
                 hearth_error_last());
+        return -1;
+    }
+    if (calltree_add_profile(t, *out, *si, co, base)) {
+        fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
         return -1;
     }
     return 0;
@@ -216,17 +254,22 @@ int cmd_flame(int argc, char **argv)
     strbuf svg;
     strbuf_init(&svg);
     int status = EXIT_BAD_INPUT, si, bsi = 0;
-    if (prepare(&p, &si, path, max_input, sample_arg, &fo))
+    if (calltree_create(&t)) {
+        fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
+        goto out;
+    }
+    /* The input's samples go into the tree before the base's: frames are
+     * numbered, and drawn, in the order samples first reach them. */
+    if (prepare(&p, &si, t, &co, false, path, max_input, sample_arg, &fo))
         goto out;
     if (base_path) {
         /* The base is read with the same sample type name as the input. */
         const char *type = profile_str(p, p->sample_types[si].type);
-        if (prepare(&b, &bsi, base_path, max_input, sample_arg ? sample_arg : type, &fo))
+        if (prepare(&b, &bsi, t, &co, true, base_path, max_input,
+                    sample_arg ? sample_arg : type, &fo))
             goto out;
     }
-    if (calltree_create(&t) || calltree_add_profile(t, p, si, &co, false) ||
-        (b && calltree_add_profile(t, b, bsi, &co, true)) ||
-        calltree_sort(t, by_size)) {
+    if (calltree_sort(t, by_size)) {
         fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
         goto out;
     }
@@ -235,7 +278,7 @@ int cmd_flame(int argc, char **argv)
     const char *unit = profile_str(p, p->sample_types[si].unit);
     if (!palette_arg) {
         const char *k;
-        units_scale(1, unit, "B", &k);
+        units_scale(1, unit, "?", &k); /* "B" only for byte units */
         const char *type = profile_str(p, p->sample_types[si].type);
         o.palette = (!strcmp(k, "B") || strstr(type, "objects") || strstr(type, "alloc") ||
                      strstr(type, "inuse")) ? PALETTE_MEM : PALETTE_HOT;

@@ -4,7 +4,8 @@
  * samples, ~20,000 functions with long Go and C++ names, ~50,000 locations
  * (a fifth with inlined lines), stacks 5-60 deep grown from a call graph so
  * that samples share prefixes as real call trees do, 98% of them distinct as
- * in Go's per-stack buckets; ~9 MB gzip'd, ~20 MB of protobuf. Every choice
+ * in Go's per-stack buckets; ~9 MB gzip'd, ~20 MB of protobuf (`gen OUT N`
+ * grows the same shape to N samples: the flame benchmark uses 10^6). Every choice
  * comes from a fixed-seed PRNG, so every run and every machine benchmarks
  * the same bytes. `run` times pprof_read and pprof_write in-process; `once`
  * and `time-cmd` are the pieces the script interleaves with `gzip -dc` to
@@ -27,7 +28,7 @@
 
 /* --- shape of the generated profile --- */
 
-#define GEN_SAMPLES 200000
+#define GEN_SAMPLES 200000     /* default; `gen OUT N` for another count */
 #define GEN_FUNCTIONS 23000     /* functions in the call graph */
 #define GEN_LOCATIONS 62000     /* call sites; ~80% get used */
 #define GEN_ENTRY_FUNCTIONS 24  /* goroutine / thread entry points */
@@ -524,7 +525,7 @@ static int write_file_atomic(const char *path, const uint8_t *buf, size_t len)
     return 0;
 }
 
-static int cmd_gen(const char *out)
+static int cmd_gen(const char *out, uint32_t n_samples)
 {
     static const int64_t size_classes[] = {
         8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256, 288, 352,
@@ -558,7 +559,7 @@ static int cmd_gen(const char *out)
 
     uint32_t path[GEN_MAX_DEPTH];
     uint64_t ids[GEN_MAX_DEPTH];
-    for (uint32_t s = 0; s < GEN_SAMPLES; s++) {
+    for (uint32_t s = 0; s < n_samples; s++) {
         /* Depth 5..60, centred near 30 (sum of three uniforms). */
         double u = (rng_unit() + rng_unit() + rng_unit()) / 3.0;
         int depth = GEN_MIN_DEPTH +
@@ -873,19 +874,26 @@ static int cmd_time(char **argv)
 }
 
 static const char usage[] =
-    "usage: bench_pprof gen OUT.pb.gz\n"
+    "usage: bench_pprof gen OUT.pb.gz [SAMPLES]\n"
     "       bench_pprof run FILE [REPS]\n"
     "       bench_pprof once FILE\n"
     "       bench_pprof time-cmd CMD [ARGS...]\n"
-    "gen writes the benchmark profile; run times decode and encode in-process\n"
-    "(best and median of REPS, default 10); once prints one cold decode's and\n"
+    "gen writes the benchmark profile (200,000 samples unless SAMPLES says);\n"
+    "run times decode and encode in-process (best and median of REPS,\n"
+    "default 10); once prints one cold decode's and\n"
     "encode's nanoseconds; time-cmd prints CMD's wall time in nanoseconds,\n"
     "its stdout discarded.\n";
 
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[1], "gen") == 0)
-        return cmd_gen(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "gen") == 0) {
+        long n = argc == 4 ? atol(argv[3]) : GEN_SAMPLES;
+        if (n < 1 || n > 100000000) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        return cmd_gen(argv[2], (uint32_t)n);
+    }
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "run") == 0) {
         int reps = argc == 4 ? atoi(argv[3]) : 10;
         if (reps < 1) {
