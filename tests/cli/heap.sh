@@ -85,6 +85,16 @@ else
 fi
 if ls "$W" | grep -q '\.tmp$'; then not_ok no_temporary_files_left; else ok no_temporary_files_left; fi
 
+# Periodic dumps: every 0.5 s for 3 s, plus the one at exit.
+rm -f "$W"/*
+if timeout 60 env HEARTH_OUT="$W/i" HEARTH_DUMP_INTERVAL=0.5 LD_PRELOAD="$LIB" "$TMP/burst" 3 >/dev/null 2>&1 &&
+        all_valid "$W/i"; then
+    n=$(ls "$W" | grep -c 'heap.pb.gz$')
+    if [ "$n" -ge 3 ] && [ "$n" -le 9 ]; then ok "interval_dumps ($n files in 3 s at 0.5 s)"; else not_ok interval_dumps "$n files"; fi
+else
+    not_ok interval_dumps "no valid profiles: $(ls "$W")"
+fi
+
 # fork: parent and child each write their own profile at exit.
 rm -f "$W"/*
 if timeout 60 env HEARTH_OUT="$W/f" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$TMP/fork" >"$TMP/fork.out" 2>&1; then
