@@ -111,7 +111,7 @@ build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sa
 tsan: build/tsan/sampler_stress
 	@mkdir -p build/tsan/out
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" HEARTH_OUT=build/tsan/out/h \
-	    HEARTH_ALLOC_RATE=4096 HEARTH_DUMP_AT_EXIT=off \
+	    HEARTH_ALLOC_RATE=4096 HEARTH_DUMP_AT_EXIT=off HEARTH_SYMBOLIZE=off \
 	    build/tsan/sampler_stress $(TSAN_SECONDS)
 
 TSAN_SECONDS ?= 10
