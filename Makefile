@@ -136,8 +136,9 @@ fuzz: fuzz-build
 	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || status=1; \
 	done; exit $$status
 
-bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame
+bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc
 	@tests/bench/run $(BUILD)
+	@tests/bench/run_alloc $(BUILD)
 
 demo: deps all
 	@scripts/demo $(BUILD)

@@ -5,7 +5,10 @@
  * LIVE_PROBES slots, so a free() never scans a crowded table: at the default
  * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
  * entries in 262,144 slots, and most frees stop at the first slot.
- * Memory: capacity x 24 bytes, mapped once, never grown.
+ * A 64 KiB filter of per-hash counters sits in front: most free()s read one
+ * byte and stop. Memory: capacity x 24 bytes plus the filter, mapped once,
+ * never grown. Known limit: deleted slots stay tombstones, so after millions
+ * of samples a lookup that passes the filter may walk up to LIVE_PROBES slots.
  */
 #include "live_set.h"
 
@@ -14,6 +17,22 @@
 #define LIVE_EMPTY ((uintptr_t)0)
 #define LIVE_DELETED ((uintptr_t)1)
 #define LIVE_PROBES 64
+
+static inline _Atomic uint8_t *filter_of(const live_set *s, uintptr_t addr)
+{
+    uint64_t x = ((uint64_t)addr >> 4) * 0x9e3779b97f4a7c15ull;
+    return &s->filter[x >> (64 - LIVE_FILTER_BITS)];
+}
+
+static void filter_add(const live_set *s, uintptr_t addr, int d)
+{
+    _Atomic uint8_t *f = filter_of(s, addr);
+    uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+    while (v != 255 && !atomic_compare_exchange_weak_explicit(f, &v, (uint8_t)(v + d),
+                                                              memory_order_relaxed,
+                                                              memory_order_relaxed))
+        ;
+}
 
 static inline size_t slot_of(const live_set *s, uintptr_t addr)
 {
@@ -30,6 +49,13 @@ int live_set_init(live_set *s, size_t capacity)
         return -1;
     s->slots = m;
     s->mask = capacity - 1;
+    m = mmap(NULL, (size_t)1 << LIVE_FILTER_BITS, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+        munmap(s->slots, capacity * sizeof(live_entry));
+        return -1;
+    }
+    s->filter = m;
     atomic_store(&s->count, 0);
     atomic_store(&s->dropped, 0);
     return 0;
@@ -39,7 +65,10 @@ void live_set_fini(live_set *s)
 {
     if (s->slots)
         munmap(s->slots, (s->mask + 1) * sizeof(live_entry));
+    if (s->filter)
+        munmap((void *)s->filter, (size_t)1 << LIVE_FILTER_BITS);
     s->slots = NULL;
+    s->filter = NULL;
 }
 
 bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
@@ -59,6 +88,7 @@ bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
             continue;
         e->stack = stack;
         e->size = size;
+        filter_add(s, addr, 1);
         atomic_store_explicit(&e->key, addr, memory_order_release);
         atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
         return true;
@@ -85,6 +115,7 @@ bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t
                                                      memory_order_acq_rel,
                                                      memory_order_relaxed))
             return false;
+        filter_add(s, addr, -1);
         atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
         return true;
     }

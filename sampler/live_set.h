@@ -18,8 +18,12 @@ typedef struct live_entry {
     uint64_t size;         /* requested bytes */
 } live_entry;
 
+#define LIVE_FILTER_BITS 16
+
 typedef struct live_set {
     live_entry *slots;     /* mmap'd, capacity entries */
+    _Atomic uint8_t *filter; /* 2^LIVE_FILTER_BITS counters of live entries
+                                by address hash; 255 = saturated (sticky) */
     size_t mask;           /* capacity - 1 */
     _Atomic size_t count;  /* live entries */
     _Atomic uint64_t dropped; /* inserts that found no slot */
@@ -45,6 +49,10 @@ static inline bool live_set_remove(live_set *s, uintptr_t addr, uint32_t *stack,
     /* Relaxed is enough: a block freed here was allocated, and so inserted,
      * by a malloc that happened before this free in the program's order. */
     if (__builtin_expect(atomic_load_explicit(&s->count, memory_order_relaxed) == 0, 1))
+        return false;
+    uint64_t x = ((uint64_t)addr >> 4) * 0x9e3779b97f4a7c15ull;
+    if (__builtin_expect(atomic_load_explicit(&s->filter[x >> (64 - LIVE_FILTER_BITS)],
+                                              memory_order_relaxed) == 0, 1))
         return false;
     return live_set_remove_slow(s, addr, stack, size);
 }
