@@ -26,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "bench_alloc"
+#include "benchlib.h"
+
 /* --- deterministic PRNG (splitmix64) --- */
 
 static uint64_t rng_next(uint64_t *s)
@@ -429,44 +432,13 @@ static int cmd_time(char **argv)
         fprintf(stderr, "bench_alloc: time-cmd: no command\n");
         return 2;
     }
-    fflush(stdout);
-    int64_t t0 = clock_ns(CLOCK_MONOTONIC);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "bench_alloc: fork: %s\n", strerror(errno));
-        return 1;
-    }
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, 1) < 0)
-            _exit(127);
-        close(fd);
-        if (in) {
-            fd = open(in, O_RDONLY);
-            if (fd < 0 || dup2(fd, 0) < 0)
-                _exit(127);
-            close(fd);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "bench_alloc: %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
+    int64_t wall;
     struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "bench_alloc: wait4: %s\n", strerror(errno));
-            return 1;
-        }
-    }
-    int64_t t1 = clock_ns(CLOCK_MONOTONIC);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_alloc: %s failed\n", argv[0]);
+    if (bench_spawn(argv, in, &wall, &ru))
         return 1;
-    }
     int64_t cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
                      ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
-    printf("%lld %ld %lld\n", (long long)(t1 - t0), ru.ru_maxrss, (long long)cpu_ns);
+    printf("%lld %ld %lld\n", (long long)wall, ru.ru_maxrss, (long long)cpu_ns);
     return 0;
 }
 

@@ -35,41 +35,9 @@
 #define GEN_MAX_CALLEES 8
 #define GEN_SEED 0x666c616d65000001ull
 
-/* --- deterministic PRNG (splitmix64) --- */
-
-static uint64_t rng_state = GEN_SEED;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n). */
-static uint32_t rng_below(uint32_t n)
-{
-    return (uint32_t)(((rng_next() >> 32) * (uint64_t)n) >> 32);
-}
-
-/* Uniform in [0, 1). */
-static double rng_unit(void)
-{
-    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-#define PICK(arr) ((arr)[rng_below(sizeof(arr) / sizeof(arr)[0])])
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "bench_flame: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
+#define BENCH_NAME "bench_flame"
+#define BENCH_SEED GEN_SEED
+#include "benchlib.h"
 
 /* --- names, as stackcollapse-perf.pl and async-profiler print them --- */
 
@@ -353,18 +321,10 @@ static int cmd_gen_folded(const char *out)
 
 /* --- timing --- */
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Runs argv with stdout on /dev/null (or stdin from a file with `-i FILE`
  * before the command) and prints "WALL_NS MAXRSS_KB": the wall time from
- * fork to exit, and the child's peak resident set from
- * getrusage(RUSAGE_CHILDREN), which covers the one child waited for.
+ * fork to exit, and the child's peak resident set (wait4).
  */
 static int cmd_time(char **argv)
 {
@@ -377,45 +337,11 @@ static int cmd_time(char **argv)
         fprintf(stderr, "bench_flame: time-cmd: no command\n");
         return 2;
     }
-    int64_t t0 = now_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "bench_flame: fork: %s\n", strerror(errno));
-        return 1;
-    }
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, 1) < 0)
-            _exit(127);
-        close(fd);
-        if (in) {
-            fd = open(in, O_RDONLY);
-            if (fd < 0 || dup2(fd, 0) < 0)
-                _exit(127);
-            close(fd);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "bench_flame: %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "bench_flame: waitpid: %s\n", strerror(errno));
-            return 1;
-        }
-    }
-    int64_t t1 = now_ns();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_flame: %s failed\n", argv[0]);
-        return 1;
-    }
+    int64_t wall;
     struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) != 0) {
-        fprintf(stderr, "bench_flame: getrusage: %s\n", strerror(errno));
+    if (bench_spawn(argv, in, &wall, &ru))
         return 1;
-    }
-    printf("%lld %ld\n", (long long)(t1 - t0), ru.ru_maxrss);
+    printf("%lld %ld\n", (long long)wall, ru.ru_maxrss);
     return 0;
 }
 

@@ -38,41 +38,9 @@
 #define GEN_RATE 524288         /* Go's default MemProfileRate */
 #define GEN_SEED 0x6865617274680001ull
 
-/* --- deterministic PRNG (splitmix64) --- */
-
-static uint64_t rng_state = GEN_SEED;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n). */
-static uint32_t rng_below(uint32_t n)
-{
-    return (uint32_t)(((rng_next() >> 32) * (uint64_t)n) >> 32);
-}
-
-/* Uniform in [0, 1). */
-static double rng_unit(void)
-{
-    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-#define PICK(arr) ((arr)[rng_below(sizeof(arr) / sizeof(arr)[0])])
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "bench_pprof: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
+#define BENCH_NAME "bench_pprof"
+#define BENCH_SEED GEN_SEED
+#include "benchlib.h"
 
 /* --- names: Go and C++ as they appear in real profiles --- */
 
@@ -623,13 +591,6 @@ static int cmd_gen(const char *out, uint32_t n_samples)
 
 /* --- timing --- */
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -740,44 +701,44 @@ static int cmd_run(const char *path, int reps)
         uint8_t *tmp;
         size_t tmp_len;
         profile *q;
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         if (pprof_gunzip(&tmp, &tmp_len, gz, gz_len, PPROF_DEFAULT_MAX_BYTES))
             die_hearth("gunzip");
-        int64_t t1 = now_ns();
+        int64_t t1 = bench_now_ns();
         free(tmp);
         t[T_GUNZIP][r] = t1 - t0;
 
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (pprof_read(&q, gz, gz_len, NULL))
             die_hearth("decode");
-        t1 = now_ns();
+        t1 = bench_now_ns();
         profile_destroy(q);
         t[T_DECODE][r] = t1 - t0;
 
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (pprof_read(&q, pb, pb_len, NULL))
             die_hearth("parse");
-        t1 = now_ns();
+        t1 = bench_now_ns();
         t[T_PARSE][r] = t1 - t0;
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (profile_validate(q))
             die_hearth("validate");
-        t1 = now_ns();
+        t1 = bench_now_ns();
         profile_destroy(q);
         t[T_VALIDATE][r] = t1 - t0;
 
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (pprof_encode(&tmp, &tmp_len, p))
             die_hearth("encode");
-        t1 = now_ns();
+        t1 = bench_now_ns();
         free(tmp);
         t[T_ENCODE][r] = t1 - t0;
 
         free(enc);
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (pprof_write(&enc, &enc_len, p))
             die_hearth("encode");
-        t1 = now_ns();
+        t1 = bench_now_ns();
         t[T_WRITE][r] = t1 - t0;
     }
     printf("reps:     %d per row, interleaved, in one process (warm heap)\n\n",
@@ -823,15 +784,15 @@ static int cmd_once(const char *path)
     if (!buf)
         return 1;
     profile *p;
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     if (pprof_read(&p, buf, len, NULL))
         die_hearth(path);
-    int64_t t1 = now_ns();
+    int64_t t1 = bench_now_ns();
     uint8_t *enc;
     size_t enc_len;
     if (pprof_write(&enc, &enc_len, p))
         die_hearth("encode");
-    int64_t t2 = now_ns();
+    int64_t t2 = bench_now_ns();
     printf("%lld %lld\n", (long long)(t1 - t0), (long long)(t2 - t1));
     free(enc);
     profile_destroy(p);
@@ -842,34 +803,11 @@ static int cmd_once(const char *path)
 /* Runs argv with stdout on /dev/null and prints its wall time in ns. */
 static int cmd_time(char **argv)
 {
-    int64_t t0 = now_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "bench_pprof: fork: %s\n", strerror(errno));
+    int64_t wall;
+    struct rusage ru;
+    if (bench_spawn(argv, NULL, &wall, &ru))
         return 1;
-    }
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, 1) < 0)
-            _exit(127);
-        close(fd);
-        execvp(argv[0], argv);
-        fprintf(stderr, "bench_pprof: %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "bench_pprof: waitpid: %s\n", strerror(errno));
-            return 1;
-        }
-    }
-    int64_t t1 = now_ns();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_pprof: %s failed\n", argv[0]);
-        return 1;
-    }
-    printf("%lld\n", (long long)(t1 - t0));
+    printf("%lld\n", (long long)wall);
     return 0;
 }
 
