@@ -758,6 +758,7 @@ struct symbolizer {
     uint64_t max_dwarf_input_bytes;
     size_t max_binaries;
     char *debug_dir;
+    bool debug_file_dwarf;
     symbol_binary **bins;
     size_t n_bins, cap_bins;
     size_t bytes;  /* tables of all binaries */
@@ -776,6 +777,7 @@ int symbolizer_create(symbolizer **out, const symbolizer_options *opts)
     s->max_bytes = opts->max_bytes;
     s->max_dwarf_input_bytes = opts->max_dwarf_input_bytes;
     s->max_binaries = opts->max_binaries;
+    s->debug_file_dwarf = opts->debug_file_dwarf;
     if (opts->debug_dir && *opts->debug_dir && !(s->debug_dir = strdup(opts->debug_dir))) {
         free(s);
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
@@ -1083,7 +1085,7 @@ static int load_dwarf(symbolizer *s, symbol_binary *b)
             return 0;
         path = b->path;
         src = b->hdr;
-    } else {
+    } else if (s->debug_file_dwarf) {
         find_debug_file(s, b);
         if (b->debug_hdr && elf_image_has_dwarf(b->debug_hdr)) {
             path = b->debug_path;

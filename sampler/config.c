@@ -135,6 +135,10 @@ void config_from_env(config *c)
         else
             c->max_depth = (uint32_t)n;
     }
-    if ((v = getenv("HEARTH_SYMBOLIZE")) && *v && config_parse_bool(v, &c->symbolize))
-        warn("HEARTH_SYMBOLIZE", v, "not on or off", "on");
+    if ((v = getenv("HEARTH_SYMBOLIZE")) && *v) {
+        if (!strcmp(v, "full"))
+            c->symbolize = c->symbolize_debug_files = true;
+        else if (config_parse_bool(v, &c->symbolize))
+            warn("HEARTH_SYMBOLIZE", v, "not on, full or off", "on");
+    }
 }

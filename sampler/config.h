@@ -21,6 +21,8 @@ typedef struct config {
     uint32_t max_stacks;              /* HEARTH_MAX_STACKS, default 65536 */
     uint32_t max_depth;               /* HEARTH_MAX_DEPTH, default 128 */
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
+    bool symbolize_debug_files;       /* HEARTH_SYMBOLIZE=full: lines from
+                                         separate debug files too */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one

@@ -148,6 +148,7 @@ static void symbolize(profile *p)
         symbolizer_options so = SYMBOLIZER_OPTIONS_INIT;
         so.max_bytes = SAMPLER_SYM_BYTES;
         so.max_dwarf_input_bytes = SAMPLER_SYM_DWARF_INPUT;
+        so.debug_file_dwarf = hearth_g.cfg.symbolize_debug_files;
         if (symbolizer_create(&dump_sym, &so))
             return;
     }

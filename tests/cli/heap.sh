@@ -133,13 +133,47 @@ else
     not_ok cxx_allocations_are_sampled "no valid profile"
 fi
 
+# Symbolization at dump time: by default lines and inlined frames come from
+# DWARF inside the binaries (the test program's), and system libraries whose
+# DWARF sits in a separate debug file get names from its symbol table only;
+# HEARTH_SYMBOLIZE=full reads that DWARF too.
+libc_line() { # libc_line PROFILE -> "FUNC FILE:LINE" of __libc_start_call_main
+    go tool pprof -raw -symbolize=none "$1" 2>/dev/null |
+        awk '/^Locations/ { on = 1 } on && $4 == "__libc_start_call_main" { print $4, $5; exit }'
+}
+main_line() { # main_line PROFILE -> "FILE:LINE" of the first location in main
+    go tool pprof -raw -symbolize=none "$1" 2>/dev/null |
+        awk '/^Locations/ { on = 1 } on && $4 == "main" { print $5; exit }'
+}
+for level in on full; do
+    rm -f "$W"/*
+    if timeout 60 env HEARTH_OUT="$W/s" HEARTH_SYMBOLIZE=$level LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>&1 &&
+            all_valid "$W/s"; then
+        f=$(ls "$W"/s.*.heap.pb.gz | head -1)
+        eval "libc_$level=\$(libc_line \"\$f\")"
+        eval "main_$level=\$(main_line \"\$f\")"
+    fi
+done
+case "$main_on|$main_full" in
+*fork_alloc.c:[1-9]*\|*fork_alloc.c:[1-9]*) ok "symbolize_main_binary_lines_at_both_levels ($main_on)" ;;
+*) not_ok symbolize_main_binary_lines_at_both_levels "on: '$main_on', full: '$main_full'" ;;
+esac
+case "$libc_on" in
+"__libc_start_call_main "*:0) ok "symbolize_default_names_libc_without_debug_file_lines ($libc_on)" ;;
+*) not_ok symbolize_default_names_libc_without_debug_file_lines "'$libc_on'" ;;
+esac
+case "$libc_full" in
+"__libc_start_call_main "*libc-start.c:[1-9]*) ok "symbolize_full_reads_libc_debug_file_lines ($libc_full)" ;;
+*) not_ok symbolize_full_reads_libc_debug_file_lines "'$libc_full'" ;;
+esac
+
 # Bad settings: one line each on stderr, defaults kept, the service runs.
 rm -f "$W"/*
 HEARTH_OUT="$W/x" HEARTH_ALLOC_RATE=lots HEARTH_SIGNAL=SIGBOGUS HEARTH_MAX_DEPTH=0 \
-    HEARTH_DUMP_INTERVAL=-3 LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>"$TMP/bad.err"
+    HEARTH_DUMP_INTERVAL=-3 HEARTH_SYMBOLIZE=maybe LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>"$TMP/bad.err"
 rc=$?
 lines=$(grep -c '^hearth: HEARTH_' "$TMP/bad.err")
-if [ $rc -eq 0 ] && [ "$lines" -eq 4 ] && all_valid "$W/x"; then
+if [ $rc -eq 0 ] && [ "$lines" -eq 5 ] && all_valid "$W/x"; then
     ok bad_settings_warn_once_each_and_keep_defaults
 else
     not_ok bad_settings_warn_once_each_and_keep_defaults "rc=$rc, $(cat "$TMP/bad.err")"
