@@ -16,10 +16,14 @@ ZLIB_CFLAGS  := $(shell pkg-config --cflags zlib 2>/dev/null)
 ZLIB_LIBS    := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
 GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
+CURL_CFLAGS  := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS    := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
-LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS)
+LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
+# The CLI also reads URLs; the sampler never links libcurl.
+RENDER_LIBS  := $(CURL_LIBS)
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))
@@ -63,7 +67,7 @@ $(BUILD)/gen/flame_js.c: render/flame.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
@@ -76,7 +80,7 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 
 $(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
