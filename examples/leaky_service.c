@@ -7,10 +7,11 @@
  *                  blocks forever in watch_upstream_forever() ("upstream-watch");
  *   --fd-leak      read_request_id() opens /dev/urandom and never closes it;
  *   --hot-sort     sort_orders() sorts with compare_orders_by_user(), which
- *                  parses both keys on every one of the n log n comparisons;
+ *                  sscanf()s both keys on every one of the n log n comparisons;
  *   --churn        parse_request_churn() mallocs and frees its buffers on
  *                  every request (--pooled reuses one set per worker).
- * No mistake flag means all of them (--all). steady_service.c is the same
+ * No flag at all means every mistake (--all); naming any (--pooled too)
+ * means just those. steady_service.c is the same
  * work done right; service.c is the request loop both share.
  */
 #include "service.h"
@@ -35,7 +36,7 @@ static const struct service_opt leaky_opts[] = {
      "sort orders with a comparator that parses its keys (--sort-size)"},
     {"churn", SERVICE_OPT_FLAG, &opt_churn, "malloc and free the parse buffers per request"},
     {"pooled", SERVICE_OPT_FLAG, &opt_pooled, "reuse the parse buffers (instead of --churn)"},
-    {"all", SERVICE_OPT_FLAG, &opt_all, "every mistake (the default when none is named)"},
+    {"all", SERVICE_OPT_FLAG, &opt_all, "every mistake (the default when no flag is named)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -60,7 +61,8 @@ static const char *leaky_configure(void)
 {
     if (opt_churn && opt_pooled)
         return "--churn and --pooled exclude each other";
-    int none = !(opt_cache_leak || opt_thread_leak || opt_fd_leak || opt_hot_sort || opt_churn);
+    int none = !(opt_cache_leak || opt_thread_leak || opt_fd_leak || opt_hot_sort || opt_churn ||
+                 opt_pooled);
     if (opt_all || none) {
         opt_cache_leak = opt_thread_leak = opt_fd_leak = opt_hot_sort = 1;
         opt_churn = !opt_pooled;
@@ -138,10 +140,11 @@ static NOINLINE uint64_t read_request_id(void)
 static NOINLINE int compare_orders_by_user(const void *a, const void *b)
 {
     const struct service_order *x = a, *y = b;
-    /* The mistake: the numeric key is parsed out of the text on every
-     * comparison instead of once per order. */
-    unsigned long ux = strtoul(x->user + 5, NULL, 10);
-    unsigned long uy = strtoul(y->user + 5, NULL, 10);
+    /* The mistake: the numeric key is parsed out of the text, with sscanf,
+     * on every comparison instead of once per order. */
+    unsigned long ux = 0, uy = 0;
+    if (sscanf(x->user, "user-%lu", &ux) != 1 || sscanf(y->user, "user-%lu", &uy) != 1)
+        return strcmp(x->user, y->user);
     return (ux > uy) - (ux < uy);
 }
 

@@ -31,7 +31,7 @@ struct service_settings service_settings = {
     .leak_rate = 1 << 20,
     .thread_rate = 1,
     .fd_rate = 5,
-    .sort_size = 2000,
+    .sort_size = 1000,
 };
 
 const size_t service_parse_sizes[SERVICE_PARSE_BUFFERS] = {
@@ -50,7 +50,7 @@ static const struct service_opt common_opts[] = {
     {"fd-rate", SERVICE_OPT_NUMBER, &service_settings.fd_rate,
      "N  files opened per second (default 5)"},
     {"sort-size", SERVICE_OPT_COUNT, &service_settings.sort_size,
-     "N  orders sorted per request (default 2000)"},
+     "N  orders sorted per request (default 1000)"},
     {NULL, 0, NULL, NULL},
 };
 
