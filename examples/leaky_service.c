@@ -40,17 +40,6 @@ static const struct service_opt leaky_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* The cache: a list that only grows. Under cache_mu. */
-struct cache_entry {
-    struct cache_entry *next;
-    uint64_t key;
-    size_t len;
-    unsigned char data[];
-};
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cache_entry *cache_head;
-static uint64_t cache_total;
-
 /* Never signalled: what the leaked threads wait for. */
 static pthread_mutex_t upstream_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t upstream_reply = PTHREAD_COND_INITIALIZER;
@@ -92,7 +81,7 @@ static void leaky_describe(FILE *out)
 
 static NOINLINE void cache_insert(uint64_t key, size_t len)
 {
-    struct cache_entry *e = malloc(sizeof *e + len);
+    struct service_cache_entry *e = malloc(sizeof *e + len);
     if (!e) {
         service_warn_once(&warned_memory, "cache leak: malloc", ENOMEM);
         return;
@@ -100,11 +89,7 @@ static NOINLINE void cache_insert(uint64_t key, size_t len)
     e->key = key;
     e->len = len;
     memset(e->data, (int)(key & 0xff), len); /* a real response fills every page */
-    pthread_mutex_lock(&cache_mu);
-    e->next = cache_head;
-    cache_head = e;
-    cache_total += len;
-    pthread_mutex_unlock(&cache_mu);
+    service_cache_add(e, UINT64_MAX);         /* the mistake: no bound, nothing evicted */
 }
 
 static NOINLINE void *watch_upstream_forever(void *arg)
@@ -200,29 +185,6 @@ static void leaky_handle(struct service_worker *w, const struct service_request 
     sink += v;
 }
 
-static uint64_t leaky_cache_bytes(void)
-{
-    pthread_mutex_lock(&cache_mu);
-    uint64_t n = cache_total;
-    pthread_mutex_unlock(&cache_mu);
-    return n;
-}
-
-/* Frees the cache; the leaked threads and files go with the process. */
-static uint64_t leaky_shutdown(void)
-{
-    pthread_mutex_lock(&cache_mu);
-    uint64_t freed = cache_total;
-    while (cache_head) {
-        struct cache_entry *e = cache_head;
-        cache_head = e->next;
-        free(e);
-    }
-    cache_total = 0;
-    pthread_mutex_unlock(&cache_mu);
-    return freed;
-}
-
 int main(int argc, char **argv)
 {
     static const struct service leaky = {
@@ -231,8 +193,6 @@ int main(int argc, char **argv)
         .configure = leaky_configure,
         .describe = leaky_describe,
         .handle = leaky_handle,
-        .cache_bytes = leaky_cache_bytes,
-        .shutdown = leaky_shutdown,
     };
     return service_main(&leaky, argc, argv);
 }

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -64,6 +65,13 @@ static struct {
     int closed;
 } queue = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
            {{0, 0, 0, 0}}, 0, 0, 0};
+
+/* The cache list: newest at head. Every field under mu. */
+static struct {
+    pthread_mutex_t mu;
+    struct service_cache_entry *head, *tail;
+    uint64_t bytes;
+} cache = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0};
 
 static const char *prog;              /* set once before any thread starts */
 static atomic_uint_fast64_t handled;  /* written by workers, read by main */
@@ -263,38 +271,109 @@ static void worker_fini(struct service_worker *w)
     free(w->keys);
 }
 
-static int count_dir(const char *path)
+struct service_cache_entry *service_cache_add(struct service_cache_entry *e, uint64_t max_bytes)
 {
-    DIR *d = opendir(path);
-    int n = 0;
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
+    struct service_cache_entry *evicted = NULL;
+    pthread_mutex_lock(&cache.mu);
+    e->prev = NULL;
+    e->next = cache.head;
+    if (cache.head)
+        cache.head->prev = e;
+    else
+        cache.tail = e;
+    cache.head = e;
+    cache.bytes += e->len;
+    while (cache.tail != e && cache.bytes > max_bytes) {
+        struct service_cache_entry *old = cache.tail;
+        cache.tail = old->prev;
+        cache.tail->next = NULL;
+        cache.bytes -= old->len;
+        old->next = evicted;
+        evicted = old;
+    }
+    pthread_mutex_unlock(&cache.mu);
+    return evicted;
+}
+
+static uint64_t cache_bytes(void)
+{
+    pthread_mutex_lock(&cache.mu);
+    uint64_t n = cache.bytes;
+    pthread_mutex_unlock(&cache.mu);
     return n;
+}
+
+/* Frees the whole cache (the workers have stopped); returns its bytes. */
+static uint64_t cache_free(void)
+{
+    uint64_t freed = cache.bytes;
+    while (cache.head) {
+        struct service_cache_entry *e = cache.head;
+        cache.head = e->next;
+        free(e);
+    }
+    cache.tail = NULL;
+    cache.bytes = 0;
+    return freed;
+}
+
+/* /proc/self/task, /proc/self/fd and /proc/self/statm, opened once at start
+ * and reread in place: when a leak has used up every descriptor, the status
+ * line still counts. Written before the workers start, read by main only. */
+static int task_dir = -1, fd_dir = -1, statm_fd = -1;
+#define STATUS_FDS 3
+
+static void status_open(void)
+{
+    task_dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+}
+
+static void status_close(void)
+{
+    close(task_dir);
+    close(fd_dir);
+    close(statm_fd);
+}
+
+/* Entries of an open /proc directory, or -1. */
+static int count_entries(int dir)
+{
+    char buf[8192];
+    ssize_t got;
+    int n = 0;
+    if (dir < 0 || lseek(dir, 0, SEEK_SET) < 0)
+        return -1;
+    while ((got = getdents64(dir, buf, sizeof buf)) > 0)
+        for (ssize_t off = 0; off < got;) {
+            const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+            n += d->d_name[0] != '.';
+            off += d->d_reclen;
+        }
+    return got < 0 ? -1 : n;
 }
 
 static long rss_kb(void)
 {
-    long pages = -1;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%*s %ld", &pages) != 1)
-            pages = -1;
-        fclose(f);
-    }
-    return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024);
+    char buf[128];
+    long pages;
+    ssize_t n = statm_fd < 0 ? -1 : pread(statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (sscanf(buf, "%*s %ld", &pages) != 1)
+        return -1;
+    return pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static void print_status(const struct service *svc, double t)
 {
-    int fds = count_dir("/proc/self/fd");
+    int fds = count_entries(fd_dir);
     printf("%s: t=%.0fs requests=%llu cache_bytes=%llu threads=%d fds=%d rss_kb=%ld\n",
            svc->name, t, (unsigned long long)atomic_load(&handled),
-           (unsigned long long)svc->cache_bytes(), count_dir("/proc/self/task"),
-           fds < 0 ? fds : fds - 1 /* opendir's own */, rss_kb());
+           (unsigned long long)cache_bytes(), count_entries(task_dir),
+           fds < 0 ? fds : fds - STATUS_FDS /* the service's own, not ours */, rss_kb());
 }
 
 void service_warn_once(int *once, const char *what, int err)
@@ -342,6 +421,7 @@ int service_main(const struct service *svc, int argc, char **argv)
     char dur[32] = "until SIGTERM/SIGINT";
     if (s->duration_s > 0)
         snprintf(dur, sizeof dur, "%g s", s->duration_s);
+    status_open();
     printf("%s: pid %d, %llu workers, %g requests/s, %s\n", svc->name, (int)getpid(),
            (unsigned long long)s->workers, s->rps, dur);
     svc->describe(stdout);
@@ -408,7 +488,8 @@ int service_main(const struct service *svc, int argc, char **argv)
     }
     free(workers);
     free(tids);
-    uint64_t freed = svc->shutdown();
+    uint64_t freed = cache_free(); /* leaked threads and files go with the process */
+    status_close();
     printf("%s: stopped (%s) after %.1f s: requests=%llu dispatched=%llu, freed %llu cache bytes\n",
            svc->name, stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGINT ? "SIGINT" : "duration",
            ran_s, (unsigned long long)atomic_load(&handled), (unsigned long long)seq,

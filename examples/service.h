@@ -83,12 +83,22 @@ struct service {
     void (*describe)(FILE *out);
     /* Handles one request on worker `w`; called concurrently. */
     void (*handle)(struct service_worker *w, const struct service_request *req);
-    /* Bytes now held by the cache; thread-safe. */
-    uint64_t (*cache_bytes)(void);
-    /* After the workers stopped: frees what the service can; returns the
-     * cache bytes freed. */
-    uint64_t (*shutdown)(void);
 };
+
+/* A cached response. The services allocate entries themselves, so the
+ * allocation's stack is theirs (cache_insert), and keep them in the one
+ * list service.c holds, which it frees at exit. */
+struct service_cache_entry {
+    struct service_cache_entry *next, *prev; /* newer, older: under the list's lock */
+    uint64_t key;
+    size_t len;
+    unsigned char data[];
+};
+
+/* Links e in as the newest entry, then unlinks the oldest ones (never e)
+ * while the cache holds more than max_bytes. Returns those, chained by
+ * next, for the caller to free; NULL when none. Thread-safe. */
+struct service_cache_entry *service_cache_add(struct service_cache_entry *e, uint64_t max_bytes);
 
 /* Runs the service: parses argv (exit 2 with one line on a bad option),
  * prints what it does, dispatches requests until the duration ends or

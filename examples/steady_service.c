@@ -30,17 +30,6 @@ static const struct service_opt steady_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* The cache: a FIFO list, newest at head, oldest at tail. Under cache_mu. */
-struct cache_entry {
-    struct cache_entry *next, *prev;
-    uint64_t key;
-    size_t len;
-    unsigned char data[];
-};
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cache_entry *cache_head, *cache_tail;
-static uint64_t cache_total;
-
 static pthread_mutex_t upstream_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t upstream_reply = PTHREAD_COND_INITIALIZER;
 
@@ -64,7 +53,7 @@ static NOINLINE void cache_insert(uint64_t key, size_t len)
 {
     if (len > opt_cache_max)
         return; /* would evict everything and still not fit */
-    struct cache_entry *e = malloc(sizeof *e + len), *evicted = NULL;
+    struct service_cache_entry *e = malloc(sizeof *e + len);
     if (!e) {
         service_warn_once(&warned_memory, "cache: malloc", ENOMEM);
         return;
@@ -72,31 +61,11 @@ static NOINLINE void cache_insert(uint64_t key, size_t len)
     e->key = key;
     e->len = len;
     memset(e->data, (int)(key & 0xff), len);
-    pthread_mutex_lock(&cache_mu);
-    while (cache_tail && cache_total + len > opt_cache_max) {
-        struct cache_entry *old = cache_tail;
-        cache_tail = old->prev;
-        if (cache_tail)
-            cache_tail->next = NULL;
-        else
-            cache_head = NULL;
-        cache_total -= old->len;
-        old->next = evicted; /* freed after the lock is released */
-        evicted = old;
-    }
-    e->prev = NULL;
-    e->next = cache_head;
-    if (cache_head)
-        cache_head->prev = e;
-    else
-        cache_tail = e;
-    cache_head = e;
-    cache_total += len;
-    pthread_mutex_unlock(&cache_mu);
-    while (evicted) {
-        struct cache_entry *next = evicted->next;
-        free(evicted);
-        evicted = next;
+    /* Evicted entries come back unlinked, freed outside the cache's lock. */
+    for (struct service_cache_entry *old = service_cache_add(e, opt_cache_max), *next; old;
+         old = next) {
+        next = old->next;
+        free(old);
     }
 }
 
@@ -169,29 +138,6 @@ static void steady_handle(struct service_worker *w, const struct service_request
     sink += v;
 }
 
-static uint64_t steady_cache_bytes(void)
-{
-    pthread_mutex_lock(&cache_mu);
-    uint64_t n = cache_total;
-    pthread_mutex_unlock(&cache_mu);
-    return n;
-}
-
-static uint64_t steady_shutdown(void)
-{
-    pthread_mutex_lock(&cache_mu);
-    uint64_t freed = cache_total;
-    while (cache_head) {
-        struct cache_entry *e = cache_head;
-        cache_head = e->next;
-        free(e);
-    }
-    cache_tail = NULL;
-    cache_total = 0;
-    pthread_mutex_unlock(&cache_mu);
-    return freed;
-}
-
 int main(int argc, char **argv)
 {
     static const struct service steady = {
@@ -200,8 +146,6 @@ int main(int argc, char **argv)
         .configure = NULL,
         .describe = steady_describe,
         .handle = steady_handle,
-        .cache_bytes = steady_cache_bytes,
-        .shutdown = steady_shutdown,
     };
     return service_main(&steady, argc, argv);
 }
