@@ -2,9 +2,8 @@
  * The request loop shared by the example services (leaky_service.c and
  * steady_service.c): options, a paced dispatcher, a pool of worker threads,
  * the once-a-second status line, the cache's list and clean shutdown. Each
- * service supplies
- * only how one request is handled, so the two differ in exactly the
- * mistakes and nothing else.
+ * service supplies only how one request is handled, so the two differ in
+ * exactly the mistakes and nothing else.
  */
 #ifndef EXAMPLES_SERVICE_H
 #define EXAMPLES_SERVICE_H
