@@ -25,6 +25,7 @@
 #include "../formats/pprof.h"
 #include "../formats/procmaps.h"
 #include "../formats/symbols.h"
+#include "cpu_control.h"
 #include "heap_profile.h"
 #include "sampler.h"
 
@@ -65,36 +66,6 @@ static int64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static char *read_self_maps(size_t *len)
-{
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    close(fd);
-    *len = n;
-    return buf;
 }
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
@@ -165,7 +136,7 @@ static void symbolize(profile *p)
         }
     }
     if (profile_symbolize(p, dump_sym, NULL))
-        say("hearth: heap profile: symbolization incomplete: %s", hearth_error_last());
+        say("hearth: profile: symbolization incomplete: %s", hearth_error_last());
     /* The leaf pc sits in our hook inlined into malloc: show the
      * allocator entry point (malloc, calloc, ...) as the leaf, not the
      * sampler's own inline function. */
@@ -181,17 +152,17 @@ static void symbolize(profile *p)
     }
 }
 
-static int dump_locked(const char *path)
+static int dump_locked(const char *path, const char *kind, dump_build_fn build, void *arg)
 {
     char auto_path[CONFIG_PATH_MAX + 64];
     if (!path) {
-        snprintf(auto_path, sizeof auto_path, "%s.%ld.%u.heap.pb.gz",
+        snprintf(auto_path, sizeof auto_path, "%s.%ld.%u.%s.pb.gz",
                  hearth_g.cfg.out_prefix, (long)getpid(),
-                 atomic_fetch_add(&dump_seq, 1) + 1);
+                 atomic_fetch_add(&dump_seq, 1) + 1, kind);
         path = auto_path;
     }
     size_t maps_len = 0;
-    char *maps_text = read_self_maps(&maps_len);
+    char *maps_text = procmaps_read("/proc/self/maps", &maps_len);
     procmap *maps = malloc(MAX_MAPS * sizeof *maps);
     char exe[CONFIG_PATH_MAX];
     ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -201,18 +172,18 @@ static int dump_locked(const char *path)
     size_t len = 0;
     int rc = -1;
     if (!maps_text || !maps) {
-        say("hearth: heap profile: out of memory");
+        say("hearth: %s profile: out of memory", kind);
         goto out;
     }
     size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
-    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns())) {
-        say("hearth: heap profile: %s", hearth_error_last());
+    if (build(&p, maps, n_maps, exe, arg)) {
+        say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     if (hearth_g.cfg.symbolize)
         symbolize(p);
     if (pprof_write(&data, &len, p)) {
-        say("hearth: heap profile: %s", hearth_error_last());
+        say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     rc = write_file(path, data, len);
@@ -224,14 +195,26 @@ out:
     return rc;
 }
 
-int dump_heap_now(const char *path)
+int dump_profile(const char *path, const char *kind, dump_build_fn build, void *arg)
 {
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&dump_lock);
-    int rc = dump_locked(path);
+    int rc = dump_locked(path, kind, build, arg);
     pthread_mutex_unlock(&dump_lock);
     heap_internal_end(prev);
     return rc;
+}
+
+static int build_heap(profile **out, const procmap *maps, size_t n_maps, const char *exe,
+                      void *arg)
+{
+    (void)arg;
+    return heap_profile_build(out, &hearth_g, maps, n_maps, exe, now_ns());
+}
+
+int dump_heap_now(const char *path)
+{
+    return dump_profile(path, "heap", build_heap, NULL);
 }
 
 void dump_request(void)
@@ -269,8 +252,10 @@ static void *dump_thread(void *arg)
             /* Drain: every request that came before this dump is served by it. */
             while (read(fd, buf, sizeof buf) > 0)
                 ;
+            cpu_on_trigger(); /* the signal also starts a CPU profile */
         }
-        dump_heap_now(NULL);
+        if (atomic_load(&hearth_g.heap_on))
+            dump_heap_now(NULL);
     }
     return NULL;
 }
