@@ -133,6 +133,11 @@ static void *drainer(void *arg)
             break;
         }
         drain();
+        /* Objects loaded or unloaded since the last look get their rows
+         * (a dlopen wrapper could do it sooner, but dlopen resolves
+         * RUNPATH and $ORIGIN from its caller's address, which a wrapper
+         * would change). One dl_iterate_phdr when nothing changed. */
+        cfi_table_update(false);
         if (S.deadline_mono && clock_ns(CLOCK_MONOTONIC) >= S.deadline_mono)
             finish(NULL);
         pthread_mutex_unlock(&ctl_lock);

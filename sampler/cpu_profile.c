@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "../formats/error.h"
+#include "cfi_table.h"
 #include "pc_locations.h"
 
 /* Program counters kept per stack on average in the session's pool. */
@@ -154,6 +155,16 @@ static int add_comments(profile *p, cpu_agg *a, const cpu_profile_info *info)
         if (profile_add_comment(p, msg))
             return HEARTH_ENOMEM;
     }
+    uint32_t objects, failed;
+    size_t rows, bytes;
+    int64_t build_ns;
+    cfi_table_stats(&objects, &rows, &bytes, &failed, &build_ns);
+    snprintf(msg, sizeof msg,
+             "hearth: unwind tables: %u objects, %zu rows (%zu KiB), last rebuild %.1f ms; %u "
+             "objects without CFI",
+             objects, rows, bytes >> 10, (double)build_ns / 1e6, failed);
+    if (profile_add_comment(p, msg))
+        return HEARTH_ENOMEM;
     if (info->note && *info->note && profile_add_comment(p, info->note))
         return HEARTH_ENOMEM;
     if (info->unarmed) {

@@ -25,6 +25,7 @@
 #include "../formats/pprof.h"
 #include "../formats/procmaps.h"
 #include "../formats/symbols.h"
+#include "cfi_table.h"
 #include "cpu_control.h"
 #include "heap_profile.h"
 #include "sampler.h"
@@ -225,6 +226,12 @@ void dump_request(void)
     errno = saved;
 }
 
+void dump_request_unwind_table(void)
+{
+    if (pipe_w >= 0)
+        (void)!write(pipe_w, "u", 1);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -247,14 +254,20 @@ static void *dump_thread(void *arg)
             continue;
         if (r < 0)
             break;
+        bool dump = r == 0, table = false;
         if (r > 0) {
             char buf[256];
+            ssize_t n;
             /* Drain: every request that came before this dump is served by it. */
-            while (read(fd, buf, sizeof buf) > 0)
-                ;
-            cpu_on_trigger(); /* the signal also starts a CPU profile */
+            while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < n; i++)
+                    *(buf[i] == 'u' ? &table : &dump) = true;
         }
-        if (atomic_load(&hearth_g.heap_on))
+        if (table)
+            cfi_table_update(false);
+        if (dump && r > 0)
+            cpu_on_trigger(); /* the signal also starts a CPU profile */
+        if (dump && atomic_load(&hearth_g.heap_on))
             dump_heap_now(NULL);
     }
     return NULL;

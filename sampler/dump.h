@@ -17,6 +17,10 @@ int dump_start(void);
  * arrive while a dump runs are merged into the next one. */
 void dump_request(void);
 
+/* Asks the dump thread to bring the unwind table up to date (build it,
+ * or rebuild it after dlopen/dlclose), off the service's threads. */
+void dump_request_unwind_table(void);
+
 /* Writes a heap profile now, to path or (NULL) to the next
  * PREFIX.PID.SEQ.heap.pb.gz. Serialized with every other dump. Returns 0 or
  * -1 (and says why on stderr). */

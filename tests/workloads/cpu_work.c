@@ -79,14 +79,16 @@ __attribute__((noinline)) static void sort_things(uint64_t *v, size_t n)
     sorts++; /* work after the call: qsort is not a tail call */
 }
 
-__attribute__((noinline)) static uint64_t recurse(int depth, double seconds)
+__attribute__((noipa)) static uint64_t recurse(int depth, double seconds)
 {
-    if (depth <= 1) {
+    /* A live local after the call keeps each frame on the stack (no tail
+     * call, no recursion turned into a loop). */
+    volatile uint64_t keep = (uint64_t)depth;
+    if (depth <= 1)
         burn(seconds);
-        return sink;
-    }
-    /* Not a tail call: the frame stays on the stack. */
-    return recurse(depth - 1, seconds) + (uint64_t)depth;
+    else
+        keep += recurse(depth - 1, seconds);
+    return keep;
 }
 
 static volatile sig_atomic_t own_signals;
