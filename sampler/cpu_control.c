@@ -269,7 +269,16 @@ int cpu_stop(const char *path)
 
 void cpu_on_trigger(void)
 {
-    cpu_start(hearth_g.cfg.cpu_seconds, "dump signal");
+    /* A signal during a session (say, every dump of a HEARTH_CPU=1 run)
+     * is refused silently after the first time. */
+    static uint32_t refused_gen;
+    pthread_mutex_lock(&ctl_lock);
+    bool quiet = S.running && refused_gen == S.gen;
+    if (S.running)
+        refused_gen = S.gen;
+    pthread_mutex_unlock(&ctl_lock);
+    if (!quiet)
+        cpu_start(hearth_g.cfg.cpu_seconds, "dump signal");
 }
 
 static void at_exit(void)
