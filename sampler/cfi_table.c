@@ -290,6 +290,17 @@ static int finish_rows(cfi_object *o, row_buf *b)
     if (!o->rows)
         o->rows = out;
     o->n_rows = (uint32_t)n;
+    o->n_pages = (uint32_t)((o->end - o->start) >> CFI_PAGE_SHIFT) + 1;
+    o->page = malloc(((size_t)o->n_pages + 1) * sizeof *o->page);
+    if (!o->page)
+        return -1;
+    uint32_t r = 0;
+    for (uint32_t pg = 0; pg <= o->n_pages; pg++) {
+        uint64_t at = (uint64_t)pg << CFI_PAGE_SHIFT;
+        while (r + 1 < n && o->rows[r + 1].pc_off <= at)
+            r++;
+        o->page[pg] = r;
+    }
     return 0;
 }
 
@@ -344,6 +355,7 @@ static void object_destroy(cfi_object *o)
     if (!o)
         return;
     free(o->rows);
+    free(o->page);
     free(o->path);
     free(o);
 }

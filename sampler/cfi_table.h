@@ -26,6 +26,8 @@ enum {
                              (DRAP) prologues */
 };
 
+#define CFI_PAGE_SHIFT 12
+
 /* fp_off values that are not offsets from the CFA. */
 #define CFI_FP_SAME INT16_MIN        /* the caller's fp is this frame's */
 #define CFI_FP_LOST (INT16_MIN + 1)  /* the caller's fp cannot be found */
@@ -44,6 +46,11 @@ typedef struct cfi_object {
     uintptr_t start, end; /* absolute pcs covered by rows */
     cfi_row *rows;
     uint32_t n_rows;
+    /* page[i]: the last row at or before pc_off i << CFI_PAGE_SHIFT, so a
+     * lookup searches only one page's rows (a few cache lines) instead of
+     * the whole array; n_pages + 1 entries. */
+    uint32_t *page;
+    uint32_t n_pages;
     /* Identity, so a rebuild reuses objects still loaded at the same place. */
     uintptr_t bias;
     dev_t dev;

@@ -1,7 +1,9 @@
 /*
- * Runs in signal context. Lookups in the published unwind table: two
- * binary searches (object, then row) over plain sorted arrays, about 20
- * probes for a pc in Debian's libc. Its own file so that what the handler
+ * Runs in signal context. Lookups in the published unwind table: a binary
+ * search for the object, then a page index, then a binary search among
+ * that page's rows (a few cache lines): 6-8 probes for a pc in Debian's
+ * libc instead of 20, which matters because between samples the table is
+ * cold in cache. Its own file so that what the handler
  * can reach is small and easy to audit: no calls, no writes, reads only
  * within the table's arrays.
  */
@@ -41,9 +43,11 @@ const cfi_row *cfi_table_find(const cfi_table *t, uintptr_t pc)
     if (!o || o->n_rows == 0)
         return 0;
     uint32_t off = (uint32_t)(pc - o->start);
-    /* The last row whose pc_off <= off; rows[0].pc_off == 0. */
-    lo = 0;
-    hi = o->n_rows;
+    /* The last row whose pc_off <= off (rows[0].pc_off == 0), searched
+     * between the rows in effect at this page's start and the next's. */
+    uint32_t pg = off >> CFI_PAGE_SHIFT;
+    lo = o->page[pg];
+    hi = o->page[pg + 1] + 1;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (o->rows[mid].pc_off <= off)

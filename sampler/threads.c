@@ -1,9 +1,9 @@
 /*
- * pthread_create interposition and the thread registry (threads.h). Every
- * thread the service creates through pthread_create starts in
- * thread_main, which records its stack bounds for the signal handler, arms
- * its CPU timer if a profile runs, and on exit deletes the timer and frees
- * its entry. The registry is a fixed array (THREADS_MAX entries, ~330 bytes
+ * The thread registry (threads.h). Every thread the service creates
+ * through pthread_create (threads_create.c) is entered here before it
+ * starts; when it starts it records its stack bounds for the signal
+ * handler and arms its CPU timer if a profile runs; on exit it deletes the
+ * timer and frees its entry. The registry is a fixed array (THREADS_MAX entries, ~330 bytes
  * each, in BSS: untouched pages cost nothing) under one mutex: thread
  * creation and exit are rare next to allocations and never happen in
  * signal context. The creating stack is kept because a Go-style
@@ -12,7 +12,6 @@
 #include "threads.h"
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,7 +22,6 @@
 
 #include "cpu_timers.h"
 #include "sampler.h"
-#include "unwind.h"
 
 __thread thread_self hearth_thread __attribute__((tls_model("initial-exec")));
 
@@ -41,10 +39,6 @@ static struct {
 } exited[EXITED_MAX];
 static uint32_t exited_next;
 static _Atomic uint64_t n_created, n_untracked, n_exits;
-
-typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-/* glibc's pthread_create, resolved once (dlsym may allocate: our own). */
-static create_fn real_create;
 
 void threads_self_init(void)
 {
@@ -91,9 +85,50 @@ static void comm_of(pid_t tid, char out[THREADS_NAME], bool *found)
     *found = true;
 }
 
-static void thread_exit(void *arg)
+thread_entry *threads_starting(void *(*fn)(void *), void *arg, const uintptr_t *pcs,
+                               uint32_t n)
 {
-    thread_entry *e = arg;
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&threads_lock);
+    thread_entry *e = entry_alloc();
+    if (e) {
+        e->state = THREAD_STARTING;
+        e->fn = fn;
+        e->arg = arg;
+        e->n_create_pcs = n;
+        memcpy(e->create_pcs, pcs, n * sizeof *pcs);
+    }
+    pthread_mutex_unlock(&threads_lock);
+    heap_internal_end(prev);
+    atomic_fetch_add_explicit(&n_created, 1, memory_order_relaxed);
+    if (!e)
+        atomic_fetch_add_explicit(&n_untracked, 1, memory_order_relaxed);
+    return e;
+}
+
+void threads_not_started(thread_entry *e)
+{
+    pthread_mutex_lock(&threads_lock);
+    e->state = THREAD_FREE;
+    pthread_mutex_unlock(&threads_lock);
+}
+
+void threads_started(thread_entry *e, void *(**fn)(void *), void **arg)
+{
+    threads_self_init();
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&threads_lock);
+    e->tid = hearth_thread.tid;
+    e->state = THREAD_LIVE;
+    *fn = e->fn;
+    *arg = e->arg;
+    cpu_timers_thread_started(e);
+    pthread_mutex_unlock(&threads_lock);
+    heap_internal_end(prev);
+}
+
+void threads_exited(thread_entry *e)
+{
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&threads_lock);
     if (e->armed) {
@@ -111,70 +146,6 @@ static void thread_exit(void *arg)
     atomic_fetch_add_explicit(&n_exits, 1, memory_order_relaxed);
     hearth_thread.tid = 0;
     heap_internal_end(prev);
-}
-
-static void *thread_main(void *arg)
-{
-    thread_entry *e = arg;
-    threads_self_init();
-    uint32_t prev = heap_internal_begin();
-    pthread_mutex_lock(&threads_lock);
-    e->tid = hearth_thread.tid;
-    e->state = THREAD_LIVE;
-    void *(*fn)(void *) = e->fn;
-    void *fn_arg = e->arg;
-    cpu_timers_thread_started(e);
-    pthread_mutex_unlock(&threads_lock);
-    heap_internal_end(prev);
-    void *ret;
-    pthread_cleanup_push(thread_exit, e);
-    ret = fn(fn_arg);
-    pthread_cleanup_pop(1);
-    return ret;
-}
-
-__attribute__((visibility("default"))) int pthread_create(pthread_t *th,
-                                                          const pthread_attr_t *attr,
-                                                          void *(*fn)(void *), void *arg)
-{
-    create_fn real = atomic_load_explicit((_Atomic create_fn *)&real_create,
-                                          memory_order_acquire);
-    if (!real) {
-        uint32_t prev = heap_internal_begin();
-        real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
-        heap_internal_end(prev);
-        if (!real)
-            return EAGAIN;
-        atomic_store_explicit((_Atomic create_fn *)&real_create, real, memory_order_release);
-    }
-    uintptr_t pcs[THREADS_CREATE_DEPTH];
-    /* Skip unwind_current's caller (this function): the stack starts at
-     * the service's call. */
-    uint32_t prev = heap_internal_begin();
-    uint32_t n = unwind_current(pcs, THREADS_CREATE_DEPTH, 1);
-    pthread_mutex_lock(&threads_lock);
-    thread_entry *e = entry_alloc();
-    if (e) {
-        e->state = THREAD_STARTING;
-        e->fn = fn;
-        e->arg = arg;
-        e->n_create_pcs = n;
-        memcpy(e->create_pcs, pcs, n * sizeof *pcs);
-    }
-    pthread_mutex_unlock(&threads_lock);
-    heap_internal_end(prev);
-    atomic_fetch_add_explicit(&n_created, 1, memory_order_relaxed);
-    if (!e) {
-        atomic_fetch_add_explicit(&n_untracked, 1, memory_order_relaxed);
-        return real(th, attr, fn, arg);
-    }
-    int rc = real(th, attr, thread_main, e);
-    if (rc) {
-        pthread_mutex_lock(&threads_lock);
-        e->state = THREAD_FREE;
-        pthread_mutex_unlock(&threads_lock);
-    }
-    return rc;
 }
 
 static bool registered(pid_t tid)

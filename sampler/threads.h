@@ -48,6 +48,15 @@ typedef struct thread_entry {
  * uses pthread_getattr_np, which may allocate: never in signal context). */
 void threads_self_init(void);
 
+/* threads_create.c: a thread is about to be created (its entry, or NULL
+ * when the registry is full), was not after all, has started (fills the
+ * service's start routine), has ended. */
+thread_entry *threads_starting(void *(*fn)(void *), void *arg, const uintptr_t *pcs,
+                               uint32_t n);
+void threads_not_started(thread_entry *e);
+void threads_started(thread_entry *e, void *(**fn)(void *), void **arg);
+void threads_exited(thread_entry *e);
+
 /* Runs fn on every live thread of the process under the registry lock:
  * the registered ones and, with scan_proc, the rest of /proc/self/task
  * (added as external entries). fn must not take the lock. Returns the

@@ -55,11 +55,13 @@ static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, boun
                  uintptr_t lo, uintptr_t hi)
 {
     uintptr_t pc = *exact ? r->pc : r->pc - 1;
-    const cfi_range *code = cfi_range_find(t->exec, t->n_exec, pc);
-    if (!code)
-        return false;
-    if (!*exact && r->pc + ARCH_SIGRETURN_LEN <= code->end &&
-        arch_is_sigreturn((const uint8_t *)r->pc)) {
+    const cfi_row *row = cfi_table_find(t, pc);
+    const cfi_range *code = NULL;
+    /* glibc's signal trampoline has an expression CFA: only there, and
+     * only inside a mapping, are code bytes read. */
+    if (!*exact && row && row->kind == CFI_EXPR &&
+        (code = cfi_range_find(t->exec, t->n_exec, r->pc)) &&
+        r->pc + ARCH_SIGRETURN_LEN <= code->end && arch_is_sigreturn((const uint8_t *)r->pc)) {
         arch_regs n;
         if (!load(b, r->sp + ARCH_SIGFRAME_PC, &n.pc) ||
             !load(b, r->sp + ARCH_SIGFRAME_SP, &n.sp) || !load(b, r->sp + ARCH_SIGFRAME_FP, &n.fp))
@@ -69,7 +71,6 @@ static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, boun
         *b = stack_of(t, r->sp, lo, hi);
         return true;
     }
-    const cfi_row *row = cfi_table_find(t, pc);
     uintptr_t cfa, ra, fp = r->fp;
     if (row) {
         intptr_t ra_off = row->ra_off;
@@ -106,7 +107,8 @@ static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, boun
                 return false;
         }
     } else {
-        if (r->fp < r->sp || !load(b, r->fp + ARCH_FP_RA, &ra) ||
+        /* No CFI: frame pointers, if the pc is code at all. */
+        if (!cfi_range_find(t->exec, t->n_exec, pc) || r->fp < r->sp || !load(b, r->fp + ARCH_FP_RA, &ra) ||
             !load(b, r->fp + ARCH_FP_SAVED_FP, &fp))
             return false;
         cfa = r->fp + ARCH_FP_FRAME;

@@ -5,6 +5,8 @@
  *   threads N SECONDS  N threads ("burn-0".."burn-N-1") each burn SECONDS
  *                      of their own CPU time; main only waits
  *   qsort SECONDS      main -> sort_things -> qsort -> cmp, for SECONDS of CPU
+ *   sorts ROUNDS       the same for a fixed ROUNDS sorts of 20,000 numbers
+ *                      (fixed work, for the overhead benchmark)
  *   deep FRAMES SECONDS  recursion FRAMES deep (recurse), burning at the bottom
  *   api PATH           hearth_cpu_start, a refused second start, burn 0.5 s,
  *                      hearth_cpu_stop(PATH), a refused stop; exit 0 if all
@@ -16,6 +18,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,12 +119,16 @@ int main(int argc, char **argv)
             pthread_join(th[i], NULL);
         return 0;
     }
-    if (argc >= 3 && !strcmp(argv[1], "qsort")) {
+    if (argc >= 3 && (!strcmp(argv[1], "qsort") || !strcmp(argv[1], "sorts"))) {
+        bool fixed = !strcmp(argv[1], "sorts");
         double end = thread_cpu() + atof(argv[2]);
+        long rounds = fixed ? atol(argv[2]) : -1;
         size_t n = 20000;
         uint64_t *v = malloc(n * sizeof *v);
         uint64_t s = 1;
-        while (thread_cpu() < end) {
+        struct timespec p0, p1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p0);
+        while (fixed ? rounds-- > 0 : thread_cpu() < end) {
             for (size_t i = 0; i < n; i++) {
                 s ^= s << 13;
                 s ^= s >> 7;
@@ -130,6 +137,12 @@ int main(int argc, char **argv)
             }
             sort_things(v, n);
         }
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p1);
+        /* The work alone, without start-up and exit: the benchmark's
+         * steady-state figure. */
+        if (fixed)
+            fprintf(stderr, "work cpu ns %lld\n",
+                    (long long)(p1.tv_sec - p0.tv_sec) * 1000000000LL + (p1.tv_nsec - p0.tv_nsec));
         printf("compares %lu\n", compares);
         free(v);
         return 0;
@@ -161,6 +174,6 @@ int main(int argc, char **argv)
         printf("own signals %d\n", (int)own_signals);
         return 0;
     }
-    fprintf(stderr, "usage: cpu_work threads N S | qsort S | deep FRAMES S | api PATH | sigprof S\n");
+    fprintf(stderr, "usage: cpu_work threads N S | qsort S | sorts N | deep FRAMES S | api PATH | sigprof S\n");
     return 2;
 }
