@@ -102,7 +102,7 @@ int timeline_add_event(timeline *t, double t_s, const char *kind, const char *de
     char *d = arena_strndup(&t->mem, detail, strlen(detail));
     if (!k || !d)
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
-    t->events[t->n_events++] = (timeline_event){t_s, k, d, line};
+    t->events[t->n_events++] = (timeline_event_rec){t_s, k, d, line};
     return 0;
 }
 
@@ -204,7 +204,7 @@ size_t timeline_format_header(char *buf, size_t n, int64_t pid, int64_t ppid,
     put_seconds(&o, interval_s);
     puts_(&o, "\texe=");
     put_escaped(&o, exe ? exe : "");
-    puts_(&o, "\ncolumn\tt\tseconds\ttime since the recording started (the process start for a forked child's parent)\n");
+    puts_(&o, "\ncolumn\tt\tseconds\ttime since the recording started (a forked child keeps its parent's origin)\n");
     for (int i = 0; i < TL_NCOLS; i++) {
         puts_(&o, "column\t");
         puts_(&o, timeline_columns[i].name);

@@ -88,7 +88,7 @@ typedef struct timeline_event {
     const char *kind;
     const char *detail;
     size_t line;
-} timeline_event;
+} timeline_event_rec;
 
 typedef struct timeline {
     timeline_source source;
@@ -100,7 +100,7 @@ typedef struct timeline {
     size_t n_ticks;
     timeline_gc *gcs;
     size_t n_gcs;
-    timeline_event *events;
+    timeline_event_rec *events;
     size_t n_events;
     size_t lines;              /* lines read */
     size_t skipped_lines;      /* lines that were not ticks, events or GCs */

@@ -102,6 +102,7 @@ void config_from_env(config *c)
     c->max_stacks = 65536;
     c->max_depth = 128;
     c->symbolize = true;
+    c->timeline_interval_s = 1;
 
     const char *v;
     if ((v = getenv("HEARTH_OUT")) && *v) {
@@ -137,4 +138,13 @@ void config_from_env(config *c)
     }
     if ((v = getenv("HEARTH_SYMBOLIZE")) && *v && config_parse_bool(v, &c->symbolize))
         warn("HEARTH_SYMBOLIZE", v, "not on or off", "on");
+    if ((v = getenv("HEARTH_TIMELINE_INTERVAL")) && *v) {
+        double s;
+        if (!strcasecmp(v, "off"))
+            c->timeline_interval_s = 0;
+        else if (config_parse_seconds(v, &s) || (s > 0 && s < 0.01))
+            warn("HEARTH_TIMELINE_INTERVAL", v, "not a number of seconds >= 0.01 (0 or off = no timeline)", "1");
+        else
+            c->timeline_interval_s = s;
+    }
 }

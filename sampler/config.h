@@ -21,6 +21,8 @@ typedef struct config {
     uint32_t max_stacks;              /* HEARTH_MAX_STACKS, default 65536 */
     uint32_t max_depth;               /* HEARTH_MAX_DEPTH, default 128 */
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
+    double timeline_interval_s;       /* HEARTH_TIMELINE_INTERVAL, default 1;
+                                         0 (or off) = no timeline */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one

@@ -27,6 +27,7 @@
 #include "../formats/symbols.h"
 #include "heap_profile.h"
 #include "sampler.h"
+#include "timeline.h"
 
 #define MAX_MAPS 4096
 
@@ -215,6 +216,8 @@ static int dump_locked(const char *path)
         goto out;
     }
     rc = write_file(path, data, len);
+    if (rc == 0)
+        timeline_event("heap_dump", path);
 out:
     free(maps_text);
     free(maps);
