@@ -116,12 +116,12 @@ static void decoration(decor *d, const char *s, size_t n)
     int64_t w;
     if (n >= 2 && s[n - 1] == 's' && s[n - 2] == 'm' && decimal(s, n - 2, &v)) {
         if (v >= 1e11)
-            d->wall_ns = (int64_t)(v * 1e6);
+            d->wall_ns = (int64_t)llround(v) * 1000000; /* exact below 2^53 ms */
         else
             d->has_uptime = true, d->uptime_s = v / 1e3;
     } else if (n >= 2 && s[n - 1] == 's' && s[n - 2] == 'n' && decimal(s, n - 2, &v)) {
         if (v >= 1e17)
-            d->wall_ns = (int64_t)v;
+            d->wall_ns = (int64_t)strtoll(s, NULL, 10); /* beyond a double's 53 bits */
         else
             d->has_uptime = true, d->uptime_s = v / 1e9;
     } else if (n >= 1 && s[n - 1] == 's' && decimal(s, n - 1, &v)) {
@@ -275,7 +275,7 @@ bool gclog_jvm_looks_like(const char *line, size_t len)
     int64_t id;
     if (d.gc_tag)
         return true;
-    return msg == line && gc_id(msg, end, &id) && memmem(msg, (size_t)(end - msg), "->", 2);
+    return gc_id(msg, end, &id) && memmem(msg, (size_t)(end - msg), "->", 2);
 }
 
 int gclog_jvm_read(timeline *t, const char *buf, size_t len)

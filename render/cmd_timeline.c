@@ -83,6 +83,15 @@ static void csv_num(strbuf *o, double v, bool known)
         strbuf_putc(o, ',');
 }
 
+/* A CSV integer: empty when unknown (negative). */
+static void csv_int(strbuf *o, int64_t v)
+{
+    if (v >= 0)
+        strbuf_printf(o, ",%" PRId64, v);
+    else
+        strbuf_putc(o, ',');
+}
+
 static void csv_quoted(strbuf *o, const char *s)
 {
     strbuf_putc(o, '"');
@@ -118,14 +127,14 @@ static void write_csv(strbuf *o, const tl_input *in, size_t n, const char *recor
                 csv_num(o, g->stw2_ms, g->stw2_ms >= 0 && in[i].t->source == TIMELINE_GO);
                 csv_num(o, g->cpu_ms, g->cpu_ms >= 0 && in[i].t->source == TIMELINE_GO);
                 csv_num(o, g->percent, g->percent >= 0 && in[i].t->source == TIMELINE_GO);
-                csv_num(o, (double)g->heap_before, g->heap_before >= 0);
-                csv_num(o, (double)g->heap_after, g->heap_after >= 0);
-                csv_num(o, (double)g->heap_live, g->heap_live >= 0);
-                csv_num(o, (double)g->heap_goal, g->heap_goal >= 0);
-                csv_num(o, (double)g->heap_capacity, g->heap_capacity >= 0);
-                csv_num(o, (double)g->stacks, g->stacks >= 0);
-                csv_num(o, (double)g->globals, g->globals >= 0);
-                csv_num(o, g->procs, g->procs >= 0);
+                csv_int(o, g->heap_before);
+                csv_int(o, g->heap_after);
+                csv_int(o, g->heap_live);
+                csv_int(o, g->heap_goal);
+                csv_int(o, g->heap_capacity);
+                csv_int(o, g->stacks);
+                csv_int(o, g->globals);
+                csv_int(o, g->procs);
                 strbuf_printf(o, ",%d\n", g->forced);
             }
     } else if (!strcmp(records, "ticks")) {
@@ -139,7 +148,7 @@ static void write_csv(strbuf *o, const tl_input *in, size_t n, const char *recor
                 csv_quoted(o, in[i].name);
                 strbuf_printf(o, ",%.6f", t->t_s + in[i].offset_s);
                 for (int c = 0; c < TL_NCOLS; c++)
-                    csv_num(o, (double)t->v[c], t->v[c] >= 0);
+                    csv_int(o, t->v[c]);
                 strbuf_putc(o, '\n');
             }
     } else {

@@ -46,6 +46,7 @@ static int series(const timeline *t, double **ts, double **ys, size_t *n, const 
 int tl_fit_timeline(tl_fit *out, const timeline *t, double window_s)
 {
     memset(out, 0, sizeof *out);
+    out->no_time = t->no_time;
     double *ts = NULL, *ys = NULL;
     size_t n = 0;
     int rc = series(t, &ts, &ys, &n, &out->what);
@@ -124,6 +125,10 @@ void tl_fit_duration(char *buf, size_t n, double s)
 void tl_fit_verdict(char *buf, size_t n, const tl_fit *f, double window_s)
 {
     const char *what = f->what ? f->what : "heap";
+    if (f->no_time) {
+        snprintf(buf, n, "%s: the log has no time decorations, so no trend over time", what);
+        return;
+    }
     if (!f->ok) {
         snprintf(buf, n, "%s: too few points to fit a trend (%zu)", what, f->n);
         return;

@@ -20,6 +20,7 @@ typedef struct tl_fit {
     double r2;          /* coefficient of determination, 0..1 */
     double mean;        /* mean of the points, bytes */
     const char *what;   /* "in-use heap", "live heap", "heap after GC" */
+    bool no_time;       /* the input's times are GC numbers: no verdict */
 } tl_fit;
 
 /* Fits t's own series over its last window_s seconds (0 = the whole
