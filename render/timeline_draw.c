@@ -21,8 +21,8 @@
 
 #define X0 90.0          /* plot area left edge */
 #define RIGHT_PAD 30.0
-#define PANEL_H 150.0
-#define PANEL_GAP 56.0
+#define PANEL_H 120.0
+#define PANEL_GAP 50.0
 #define LEGEND_ROW 18.0
 #define EVENT_ROWS 3     /* event labels are staggered over this many rows */
 

@@ -90,7 +90,8 @@ int tl_fit_timeline(tl_fit *out, const timeline *t, double window_s)
     out->slope = sty / stt;
     out->intercept = my - out->slope * mt;
     out->mean = my;
-    out->r2 = syy > 0 ? (sty * sty) / (stt * syy) : 1;
+    /* A perfectly flat series: nothing for the line to explain. */
+    out->r2 = syy > 0 ? (sty * sty) / (stt * syy) : 0;
     out->ok = true;
 done:
     free(ts);
