@@ -139,6 +139,7 @@ fuzz: fuzz-build
 bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc
 	@tests/bench/run $(BUILD)
 	@tests/bench/run_alloc $(BUILD)
+	@tests/bench/run_timeline $(BUILD)
 
 demo: deps all
 	@scripts/demo $(BUILD)
