@@ -248,23 +248,19 @@ static int start_ticker(void)
     return 0;
 }
 
+/*
+ * fork. The prepare handler holds no lock across the fork: other prepare
+ * handlers (the heap sampler's) take locks that a thread may hold while it
+ * waits for ours (its first malloc registers a counter slot), and atfork
+ * handlers run in an order we do not choose. The child, which has only the
+ * forking thread, re-initializes our locks instead.
+ */
 static void fork_prepare(void)
 {
     /* The child tells the parent's file about itself (below), so the
      * parent's file must exist before the fork. */
     if (atomic_load(&R.on))
         get_fd();
-    /* tick() takes tick_lock, then open_lock: the same order here. */
-    pthread_mutex_lock(&R.tick_lock);
-    pthread_mutex_lock(&R.open_lock);
-    tl_counters_fork_prepare();
-}
-
-static void fork_parent(void)
-{
-    tl_counters_fork_parent();
-    pthread_mutex_unlock(&R.open_lock);
-    pthread_mutex_unlock(&R.tick_lock);
 }
 
 static void fork_child(void)
@@ -318,7 +314,7 @@ void timeline_start(void)
      * only what changed after it. */
     tl_proc_dl_changes(on_dl_change);
     if (start_ticker() == 0) {
-        pthread_atfork(fork_prepare, fork_parent, fork_child);
+        pthread_atfork(fork_prepare, NULL, fork_child);
         atexit(at_exit);
     }
     heap_internal_end(prev);

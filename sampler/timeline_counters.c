@@ -134,16 +134,6 @@ bool tl_counters_layout_ok(void)
     return true;
 }
 
-void tl_counters_fork_prepare(void)
-{
-    pthread_mutex_lock(&reg_lock);
-}
-
-void tl_counters_fork_parent(void)
-{
-    pthread_mutex_unlock(&reg_lock);
-}
-
 void tl_counters_fork_child(void)
 {
     pthread_mutex_init(&reg_lock, NULL);

@@ -91,11 +91,9 @@ void tl_counters_sum(tl_totals *out, uint32_t tick);
  * once on blocks of known sizes). False: the heap columns are not written. */
 bool tl_counters_layout_ok(void);
 
-/* fork: prepare takes the registry lock; the child keeps only the calling
- * thread's slot live and folds the others (their threads do not exist in
- * the child, their blocks do). */
-void tl_counters_fork_prepare(void);
-void tl_counters_fork_parent(void);
+/* In a forked child: re-initializes the registry lock (its holder, if any,
+ * is not in the child), keeps only the calling thread's slot live and folds
+ * the others (their threads do not exist in the child, their blocks do). */
 void tl_counters_fork_child(void);
 
 /* Threads that found no free slot and share the overflow slot (their
