@@ -12,6 +12,7 @@
  */
 #include "timeline_counters.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -115,6 +116,17 @@ void tl_counters_sum(tl_totals *out, uint32_t tick)
 
 bool tl_counters_layout_ok(void)
 {
+    /* The hooks call glibc's allocator by its __libc_* names; a process
+     * where those lead elsewhere (a sanitizer's runtime intercepts them,
+     * as in make tsan and make check) has headers of another shape, not to
+     * be probed at all. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    return false;
+#endif
+    Dl_info info;
+    if (!dladdr((void *)__libc_malloc, &info) || !info.dli_fname ||
+        !strstr(info.dli_fname, "libc.so"))
+        return false;
     /* Small, medium, large (mmap'd at the default threshold) and aligned
      * blocks: usable size is at least what was asked, and within one
      * alignment step and the header of it (mmap'd: within a page). */
