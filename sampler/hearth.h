@@ -49,6 +49,7 @@ HEARTH_API int hearth_cpu_start(void);
  */
 HEARTH_API int hearth_cpu_stop(const char *path);
 
+/*
  * Writes a labelled moment into the process's timeline (PREFIX.PID.timeline),
  * e.g. hearth_mark("deploy v2") or hearth_mark("cache flushed"): `hearth
  * timeline` draws it as a marker with its label. Any bytes are accepted
