@@ -23,6 +23,10 @@ typedef struct config {
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
     bool symbolize_debug_files;       /* HEARTH_SYMBOLIZE=full: lines from
                                          separate debug files too */
+    char http_addr[128];              /* HEARTH_HTTP: HOST:PORT of the
+                                         /debug/pprof/ server, "" = off */
+    char http_token[256];             /* HEARTH_HTTP_TOKEN: the bearer token
+                                         every request must carry, "" = none */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one

@@ -142,7 +142,7 @@ static symbolizer *dump_sym;
  * frames for the locations, so the file reads anywhere without the
  * binaries. A failure leaves addresses, which `hearth symbolize` can fill
  * in later. */
-static void symbolize(profile *p)
+static bool symbolizer_ready(void)
 {
     if (!dump_sym) {
         symbolizer_options so = SYMBOLIZER_OPTIONS_INIT;
@@ -150,8 +150,15 @@ static void symbolize(profile *p)
         so.max_dwarf_input_bytes = SAMPLER_SYM_DWARF_INPUT;
         so.debug_file_dwarf = hearth_g.cfg.symbolize_debug_files;
         if (symbolizer_create(&dump_sym, &so))
-            return;
+            return false;
     }
+    return true;
+}
+
+static void symbolize(profile *p)
+{
+    if (!symbolizer_ready())
+        return;
     for (size_t i = 0; i < p->n_mappings; i++) {
         symbol_binary *b;
         const char *file = profile_str(p, p->mappings[i].filename);
@@ -181,6 +188,35 @@ static void symbolize(profile *p)
     }
 }
 
+/* The heap profile (of what changed since base, if not NULL), symbolized
+ * as configured. Called with dump_lock held. */
+static int heap_locked(profile **out, const heap_snapshot *base)
+{
+    size_t maps_len = 0;
+    char *maps_text = read_self_maps(&maps_len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    char exe[CONFIG_PATH_MAX];
+    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[exe_len > 0 ? exe_len : 0] = '\0';
+    int rc = -1;
+    if (!maps_text || !maps) {
+        say("hearth: heap profile: out of memory");
+        goto out;
+    }
+    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
+    if (heap_profile_build_since(out, &hearth_g, base, maps, n_maps, exe, now_ns())) {
+        say("hearth: heap profile: %s", hearth_error_last());
+        goto out;
+    }
+    if (hearth_g.cfg.symbolize)
+        symbolize(*out);
+    rc = 0;
+out:
+    free(maps_text);
+    free(maps);
+    return rc;
+}
+
 static int dump_locked(const char *path)
 {
     char auto_path[CONFIG_PATH_MAX + 64];
@@ -190,35 +226,18 @@ static int dump_locked(const char *path)
                  atomic_fetch_add(&dump_seq, 1) + 1);
         path = auto_path;
     }
-    size_t maps_len = 0;
-    char *maps_text = read_self_maps(&maps_len);
-    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
-    char exe[CONFIG_PATH_MAX];
-    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[exe_len > 0 ? exe_len : 0] = '\0';
     profile *p = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = -1;
-    if (!maps_text || !maps) {
-        say("hearth: heap profile: out of memory");
+    if (heap_locked(&p, NULL))
         goto out;
-    }
-    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
-    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns())) {
-        say("hearth: heap profile: %s", hearth_error_last());
-        goto out;
-    }
-    if (hearth_g.cfg.symbolize)
-        symbolize(p);
     if (pprof_write(&data, &len, p)) {
         say("hearth: heap profile: %s", hearth_error_last());
         goto out;
     }
     rc = write_file(path, data, len);
 out:
-    free(maps_text);
-    free(maps);
     free(data);
     profile_destroy(p);
     return rc;
@@ -230,6 +249,47 @@ int dump_heap_now(const char *path)
     pthread_mutex_lock(&dump_lock);
     int rc = dump_locked(path);
     pthread_mutex_unlock(&dump_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+int dump_heap_profile(profile **out, const heap_snapshot *base)
+{
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&dump_lock);
+    int rc = heap_locked(out, base);
+    pthread_mutex_unlock(&dump_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+int dump_pc_names(char **out, const uint64_t *pcs, size_t n)
+{
+    uint32_t prev = heap_internal_begin();
+    size_t maps_len = 0;
+    char *maps_text = read_self_maps(&maps_len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    int rc = -1;
+    pthread_mutex_lock(&dump_lock);
+    if (!maps_text || !maps || !symbolizer_ready())
+        goto out;
+    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
+    for (size_t i = 0; i < n; i++) {
+        const procmap *m = procmaps_find(maps, n_maps, pcs[i]);
+        symbol_binary *b;
+        uint64_t vaddr;
+        symbol_lookup l;
+        out[i] = NULL;
+        if (m && m->path[0] == '/' && !symbolizer_open(dump_sym, m->path, &b) &&
+            !symbol_binary_vaddr(b, &vaddr, pcs[i], m->start, m->end, m->offset) &&
+            !symbolizer_lookup(&l, dump_sym, b, vaddr, 0) && l.n_frames)
+            out[i] = strdup(l.frames[0].function);
+    }
+    rc = 0;
+out:
+    pthread_mutex_unlock(&dump_lock);
+    free(maps_text);
+    free(maps);
     heap_internal_end(prev);
     return rc;
 }

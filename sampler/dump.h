@@ -6,6 +6,8 @@
 #ifndef HEARTH_SAMPLER_DUMP_H
 #define HEARTH_SAMPLER_DUMP_H
 
+#include "heap_profile.h"
+
 /* Creates the trigger pipe, installs the signal handler and starts the dump
  * thread. Returns 0 or -1 (with one stderr line). */
 int dump_start(void);
@@ -18,6 +20,16 @@ void dump_request(void);
  * PREFIX.PID.SEQ.heap.pb.gz. Serialized with every other dump. Returns 0 or
  * -1 (and says why on stderr). */
 int dump_heap_now(const char *path);
+
+/* The heap profile now, symbolized as configured, of what changed since
+ * base when base is not NULL; the caller's, serialized with every other
+ * dump. For the HTTP endpoints. Returns 0 or -1 (and says why on stderr). */
+int dump_heap_profile(profile **out, const heap_snapshot *base);
+
+/* The function at each of the n pcs of this process, from the dump
+ * thread's symbolizer: out[i] is a malloc'd name or NULL if unknown.
+ * Returns 0 or -1. */
+int dump_pc_names(char **out, const uint64_t *pcs, size_t n);
 
 /* The final dump at exit, when HEARTH_DUMP_AT_EXIT is on. */
 void dump_at_exit(void);

@@ -13,6 +13,7 @@
 
 #include "dump.h"
 #include "hearth.h"
+#include "http.h"
 #include "sampler.h"
 
 /* See sampler.h: written by sampler_init before heap_on is published. */
@@ -80,6 +81,7 @@ int sampler_init(void)
             atexit(at_exit);
         }
     }
+    http_start();
     atomic_store(&hearth_g.initialized, 1);
     heap_internal_end(prev);
     pthread_mutex_unlock(&init_lock);
