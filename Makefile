@@ -16,10 +16,14 @@ ZLIB_CFLAGS  := $(shell pkg-config --cflags zlib 2>/dev/null)
 ZLIB_LIBS    := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
 GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
+CURL_CFLAGS  := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS    := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
-LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS)
+LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
+# The CLI also reads URLs; the sampler never links libcurl.
+RENDER_LIBS  := $(CURL_LIBS)
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))
@@ -37,7 +41,7 @@ LIBSO   := $(BUILD)/libhearth.so
 LIBA    := $(BUILD)/libhearth.a
 UNIT    := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test check tsan fuzz fuzz-build bench demo install clean goldens
+.PHONY: all deps test check tsan fuzz fuzz-build bench demo install clean goldens examples
 
 all: $(HEARTH) $(LIBSO) $(LIBA)
 
@@ -63,7 +67,7 @@ $(BUILD)/gen/flame_js.c: render/flame.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
@@ -76,7 +80,7 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 
 $(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
@@ -90,8 +94,25 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The example services (examples/README.md): subjects for the sampler and
+# the demo. Always -O2 -g without frame pointers, like a production build,
+# and linked with nothing of ours: libhearth reaches them by LD_PRELOAD.
+EXAMPLES := $(BUILD)/examples/leaky_service $(BUILD)/examples/steady_service \
+            $(BUILD)/examples/go_service
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/%_service: examples/%_service.c examples/service.c examples/service.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -g -fomit-frame-pointer -pthread \
+	    -o $@ $< examples/service.c -lm
+
+# Standard library only, so it builds offline.
+$(BUILD)/examples/go_service: $(wildcard examples/go/*.go) examples/go/go.mod
+	@mkdir -p $(dir $@)
+	cd examples/go && GOFLAGS=-mod=mod GOPROXY=off go build -o $(abspath $@) .
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+	@$(MAKE) --no-print-directory all examples $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 	@BUILD=$(BUILD) tests/run
 
 # Every test again under AddressSanitizer and UndefinedBehaviorSanitizer,

@@ -8,6 +8,7 @@
  * half-written file.
  */
 #include "cli.h"
+#include "fetch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,8 +47,10 @@ int cli_parse_size(const char *s, size_t *out)
 /* Streaming reads go through one block of this size. */
 #define BLOCK_BYTES ((size_t)1 << 20)
 
-static int open_input(const char *path)
+static int open_input(const char *path, size_t max_bytes)
 {
+    if (fetch_is_url(path))
+        return fetch_url(path, max_bytes);
     int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
     if (fd < 0)
         return hearth_error_set(HEARTH_EFAIL, "cannot open: %s", strerror(errno));
@@ -103,7 +106,7 @@ static int read_rest(int fd, uint8_t **buf, size_t *cap, size_t *n, size_t max_b
 
 int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max_bytes)
 {
-    int fd = open_input(path);
+    int fd = open_input(path, max_bytes);
     if (fd < 0)
         return fd;
     size_t cap = 1 << 16, n = 0;
@@ -224,7 +227,7 @@ int cli_load_input(profile **out, input_kind *kind, const char *path,
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     uint8_t *buf = NULL;
     size_t cap = BLOCK_BYTES, len = 0;
-    int fd = open_input(path), rc;
+    int fd = open_input(path, max_bytes), rc;
     *out = NULL;
     if (fd < 0) {
         rc = fd;

@@ -1,0 +1,25 @@
+/*
+ * Reading inputs from http:// and https:// URLs (libcurl), so that every
+ * command that reads a profile or timeline takes a URL in place of a file.
+ */
+#ifndef HEARTH_RENDER_FETCH_H
+#define HEARTH_RENDER_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether path names an http:// or https:// URL. */
+bool fetch_is_url(const char *path);
+
+/*
+ * Downloads url (redirects followed, http and https only; a `seconds=N`
+ * query parameter extends the timeout by N seconds; HEARTH_HTTP_TOKEN, when
+ * set, is sent as a bearer token) and returns a read-only descriptor on the
+ * whole body, positioned at its start. At most max_bytes are kept. Returns
+ * the descriptor, or a negative hearth error code with a message naming
+ * the HTTP status and the first line of the server's reply, curl's reason,
+ * or the limit.
+ */
+int fetch_url(const char *url, size_t max_bytes);
+
+#endif
