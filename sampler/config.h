@@ -27,6 +27,10 @@ typedef struct config {
                                          /debug/pprof/ server, "" = off */
     char http_token[256];             /* HEARTH_HTTP_TOKEN: the bearer token
                                          every request must carry, "" = none */
+    bool cpu;                         /* HEARTH_CPU: profile CPU for the whole run */
+    uint32_t cpu_hz;                  /* HEARTH_CPU_HZ, default 100, 1..1000 */
+    double cpu_seconds;               /* HEARTH_CPU_SECONDS: length of a profile the
+                                         dump signal starts, default 10 */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one
