@@ -16,9 +16,11 @@
 
 #include "../formats/pprof.h"
 #include "../formats/strbuf.h"
+#include "cpu_control.h"
 #include "dump.h"
 #include "hearth.h"
 #include "http.h"
+#include "pprof_threads.h"
 #include "sampler.h"
 
 /* Most PCs one /symbol request may ask about (the body is bounded too). */
@@ -202,6 +204,39 @@ out:
     strbuf_fini(&b);
 }
 
+/* runtime/pprof's " 0x.. 0x.." end of a record's first line. */
+static void print_pcs(strbuf *b, const profile *p, const profile_sample *s)
+{
+    for (uint32_t k = 0; k < s->n_locations; k++) {
+        const profile_location *l = profile_location_find(p, s->location_ids[k]);
+        strbuf_printf(b, " %#llx", (unsigned long long)(l ? l->address : 0));
+    }
+    strbuf_putc(b, '\n');
+}
+
+/* runtime/pprof's "#\tPC\tfunction\tfile:line" lines (inlined frames each
+ * on a line of their own), then a blank line. */
+static void print_frames(strbuf *b, const profile *p, const profile_sample *s)
+{
+    for (uint32_t k = 0; k < s->n_locations; k++) {
+        const profile_location *l = profile_location_find(p, s->location_ids[k]);
+        if (!l)
+            continue;
+        if (!l->n_lines)
+            strbuf_printf(b, "#\t%#llx\n", (unsigned long long)l->address);
+        for (uint32_t j = 0; j < l->n_lines; j++) {
+            const profile_function *f = profile_function_find(p, l->lines[j].function_id);
+            const char *file = f ? profile_str(p, f->filename) : "";
+            strbuf_printf(b, "#\t%#llx\t%s", (unsigned long long)l->address,
+                          f ? profile_str(p, f->name) : "?");
+            if (*file)
+                strbuf_printf(b, "\t%s:%lld", file, (long long)l->lines[j].line);
+            strbuf_putc(b, '\n');
+        }
+    }
+    strbuf_putc(b, '\n');
+}
+
 static int cmp_inuse_desc(const void *a, const void *b)
 {
     const profile_sample *x = *(profile_sample *const *)a, *y = *(profile_sample *const *)b;
@@ -235,25 +270,8 @@ static void heap_text(strbuf *b, profile *p)
         const profile_sample *s = order[i];
         strbuf_printf(b, "%lld: %lld [%lld: %lld] @", (long long)s->values[2],
                       (long long)s->values[3], (long long)s->values[0], (long long)s->values[1]);
-        for (uint32_t k = 0; k < s->n_locations; k++) {
-            const profile_location *l = profile_location_find(p, s->location_ids[k]);
-            strbuf_printf(b, " %#llx", (unsigned long long)(l ? l->address : 0));
-        }
-        strbuf_putc(b, '\n');
-        for (uint32_t k = 0; k < s->n_locations; k++) {
-            const profile_location *l = profile_location_find(p, s->location_ids[k]);
-            if (!l)
-                continue;
-            if (!l->n_lines)
-                strbuf_printf(b, "#\t%#llx\n", (unsigned long long)l->address);
-            for (uint32_t j = 0; j < l->n_lines; j++) {
-                const profile_function *f = profile_function_find(p, l->lines[j].function_id);
-                strbuf_printf(b, "#\t%#llx\t%s\t%s:%lld\n", (unsigned long long)l->address,
-                              f ? profile_str(p, f->name) : "?",
-                              f ? profile_str(p, f->filename) : "?", (long long)l->lines[j].line);
-            }
-        }
-        strbuf_putc(b, '\n');
+        print_pcs(b, p, s);
+        print_frames(b, p, s);
     }
     strbuf_printf(b, "# hearth %s\n# values are estimates unsampled from one sample per "
                      "%lld bytes allocated on average\n",
@@ -314,6 +332,170 @@ out:
     profile_destroy(p);
 }
 
+static void reply_profile(http_reply *reply, const profile *p, const char *filename)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (pprof_write(&data, &len, p)) {
+        http_reply_error(reply, 500, "failed to encode profile");
+        return;
+    }
+    free(reply->body);
+    memset(reply, 0, sizeof *reply);
+    reply->status = 200;
+    reply->content_type = "application/octet-stream";
+    snprintf(reply->filename, sizeof reply->filename, "%s", filename);
+    reply->body = (char *)data;
+    reply->len = len;
+}
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+    const profile_sample *x = *(profile_sample *const *)a, *y = *(profile_sample *const *)b;
+    return x->values[0] < y->values[0] ? 1 : x->values[0] > y->values[0] ? -1 : 0;
+}
+
+/* runtime/pprof's debug=1 form of a count profile (printCountProfile):
+ * "NAME profile: total N", then per stack "COUNT @ PCS", its labels and
+ * its frames, most frequent first. */
+static void count_text(strbuf *b, const profile *p, const char *name)
+{
+    const profile_sample **order = malloc((p->n_samples + 1) * sizeof *order);
+    if (!order) {
+        b->oom = 1;
+        return;
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < p->n_samples; i++) {
+        order[i] = &p->samples[i];
+        total += p->samples[i].values[0];
+    }
+    qsort(order, p->n_samples, sizeof *order, cmp_count_desc);
+    strbuf_printf(b, "%s profile: total %lld\n", name, (long long)total);
+    for (size_t i = 0; i < p->n_samples; i++) {
+        const profile_sample *s = order[i];
+        strbuf_printf(b, "%lld @", (long long)s->values[0]);
+        print_pcs(b, p, s);
+        /* Go's labels line: # labels: {"key":"value"} */
+        for (uint32_t k = 0; k < s->n_labels; k++)
+            if (s->labels[k].str)
+                strbuf_printf(b, "# labels: {\"%s\":\"%s\"}\n", profile_str(p, s->labels[k].key),
+                              profile_str(p, s->labels[k].str));
+        print_frames(b, p, s);
+    }
+    for (size_t i = 0; i < p->n_comments; i++)
+        strbuf_printf(b, "# %s\n", profile_str(p, p->comments[i]));
+    free(order);
+}
+
+/* Go's debug=2 goroutine dump, per thread: "thread TID [NAME]:", then one
+ * "function" and "\tfile:line" pair per frame, innermost first. */
+static void thread_dump(strbuf *b, const profile *p, const thread_stack *st, size_t n)
+{
+    for (size_t i = 0; i < p->n_samples && i < n; i++) {
+        const profile_sample *s = &p->samples[i];
+        strbuf_printf(b, "thread %d [%s]:\n", (int)st[i].tid, st[i].name);
+        for (uint32_t k = 0; k < s->n_locations; k++) {
+            const profile_location *l = profile_location_find(p, s->location_ids[k]);
+            if (!l)
+                continue;
+            if (!l->n_lines)
+                strbuf_printf(b, "%#llx\n\t?\n", (unsigned long long)l->address);
+            for (uint32_t j = 0; j < l->n_lines; j++) {
+                const profile_function *f = profile_function_find(p, l->lines[j].function_id);
+                const char *file = f ? profile_str(p, f->filename) : "";
+                strbuf_printf(b, "%s\n\t%s:%lld\n", f ? profile_str(p, f->name) : "?",
+                              *file ? file : "?", (long long)l->lines[j].line);
+            }
+        }
+        strbuf_putc(b, '\n');
+    }
+}
+
+static void serve_goroutine(http_reply *reply, const pprof_request *req)
+{
+    thread_stack *st = NULL;
+    size_t n = 0;
+    char why[160];
+    profile *p = NULL;
+    if (thread_stacks_capture(&st, &n, why, sizeof why)) {
+        http_reply_error(reply, 500, "goroutine profile: %s", why);
+        return;
+    }
+    goroutine_arg g = {st, n, req->debug >= 2};
+    if (dump_profile_build(&p, "goroutine", goroutine_profile_build, &g)) {
+        http_reply_error(reply, 500, "failed to collect profile");
+        goto out;
+    }
+    strbuf b;
+    strbuf_init(&b);
+    if (req->debug >= 2) {
+        thread_dump(&b, p, st, n);
+        reply_take(reply, &b, 200, "text/plain; charset=utf-8");
+    } else if (req->debug) {
+        count_text(&b, p, "goroutine");
+        reply_take(reply, &b, 200, "text/plain; charset=utf-8");
+    } else {
+        reply_profile(reply, p, "goroutine");
+    }
+out:
+    profile_destroy(p);
+    free(st);
+}
+
+static void serve_threadcreate(http_reply *reply, const pprof_request *req)
+{
+    profile *p = NULL;
+    if (dump_profile_build(&p, "threadcreate", threadcreate_profile_build, NULL)) {
+        http_reply_error(reply, 500, "failed to collect profile");
+        return;
+    }
+    if (req->debug) {
+        strbuf b;
+        strbuf_init(&b);
+        count_text(&b, p, "threadcreate");
+        reply_take(reply, &b, 200, "text/plain; charset=utf-8");
+    } else {
+        reply_profile(reply, p, "threadcreate");
+    }
+    profile_destroy(p);
+}
+
+/* One CPU profile over HTTP at a time; set while one is collected. */
+static _Atomic int cpu_busy;
+
+static void serve_cpu(http_reply *reply, const pprof_request *req)
+{
+    if (atomic_exchange(&cpu_busy, 1)) {
+        http_reply_error(reply, 429, "profile: another CPU profile is being collected; retry when it ends");
+        reply->retry_after_s = 1;
+        return;
+    }
+    profile *p = NULL;
+    if (cpu_running()) {
+        http_reply_error(reply, 429, "profile: a CPU profile is already running in the service "
+                                     "(HEARTH_CPU, the dump signal or hearth_cpu_start)");
+        reply->retry_after_s = 1;
+        goto out;
+    }
+    if (cpu_start(0, "HTTP /debug/pprof/profile")) {
+        http_reply_error(reply, 500, "Could not enable CPU profiling (the service's stderr says why)");
+        goto out;
+    }
+    bool stayed = req->wait(req->wait_ctx, req->seconds * 1000000000);
+    if (cpu_stop_profile(&p)) {
+        http_reply_error(reply, 500, "failed to collect profile");
+        goto out;
+    }
+    if (!stayed)
+        http_reply_error(reply, 500, "context canceled");
+    else
+        reply_profile(reply, p, "profile");
+out:
+    profile_destroy(p);
+    atomic_store(&cpu_busy, 0);
+}
+
 void pprof_serve(http_reply *reply, const pprof_request *req)
 {
     switch (req->what) {
@@ -331,9 +513,14 @@ void pprof_serve(http_reply *reply, const pprof_request *req)
         serve_heap(reply, req);
         return;
     case PPROF_PROFILE:
+        serve_cpu(reply, req);
+        return;
     case PPROF_GOROUTINE:
+        serve_goroutine(reply, req);
+        return;
     case PPROF_THREADCREATE:
-        break;
+        serve_threadcreate(reply, req);
+        return;
     }
-    http_reply_error(reply, 404, "this profile needs the CPU sampler, which this build lacks");
+    http_reply_error(reply, 404, "Unknown profile");
 }
