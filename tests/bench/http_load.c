@@ -2,7 +2,8 @@
  * Load generator for the in-service /debug/pprof/ server, plain sockets:
  *   http_load PORT SECONDS CLIENTS [TOKEN]
  * CLIENTS threads on 127.0.0.1 for SECONDS, each looping over a mix of
- * valid requests (index, cmdline, heap, allocs, debug=1, symbol, goroutine),
+ * valid requests (index, cmdline, heap, allocs, debug=1, symbol, goroutine,
+ * threadcreate, 1-second CPU profiles),
  * bad ones (unknown paths, bad parameters, block/mutex, a wrong method,
  * a garbage request line, an oversized URI and body), slow ones (the
  * request sent a byte every 40 ms) and aborted ones (closed at once, after
@@ -179,7 +180,8 @@ static void abort_one(int how)
 static void *client(void *arg)
 {
     unsigned seed = (unsigned)(uintptr_t)arg * 2654435761u;
-    static const int ok200[] = {200, 503, 0};
+    /* 503: too many slow requests at once; 429: a CPU profile runs. */
+    static const int ok200[] = {200, 429, 503, 0};
     static const int ok404[] = {404, 0};
     static const int ok400[] = {400, 0};
     static const int ok405[] = {405, 0};
@@ -188,6 +190,7 @@ static void *client(void *arg)
     static const char *valid[] = {
         "/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap", "/debug/pprof/allocs",
         "/debug/pprof/heap?debug=1", "/debug/pprof/symbol?0x1000+0x2000", "/debug/pprof/goroutine",
+        "/debug/pprof/threadcreate", "/debug/pprof/profile?seconds=1",
     };
     char *big = malloc(100001);
     memset(big, 'a', 100000);

@@ -306,6 +306,122 @@ fi
 kill -TERM "$SPID" 2>/dev/null
 wait $PID 2>/dev/null
 
+# --- the example service: CPU, goroutine, threadcreate, Parca's scrapes ----
+LEAKY=$BUILD/examples/leaky_service
+[ -x "$LEAKY" ] || make --no-print-directory BUILD="$BUILD" "$LEAKY" >/dev/null 2>&1
+SVC_SAVED=$SVC
+SVC=$LEAKY
+start leaky -- --duration 90 --thread-leak --thread-rate 4 --hot-sort --cache-leak
+SVC=$SVC_SAVED
+[ -n "$PORT" ] || not_ok leaky_service_serves "$(cat "$TMP/leaky.err")"
+sleep 2
+# A second CPU profile while one runs: 429 at once.
+curl -s -m 30 -o "$TMP/cpu.pb.gz" -D "$TMP/cpu.h" -w '%{http_code}' "$URL/profile?seconds=2" >"$TMP/cpu.st" &
+cpid=$!
+sleep 0.5
+s=$(status "$URL/profile?seconds=1")
+if [ "$s" = 429 ] && grep -q "another CPU profile" "$TMP/b"; then ok second_cpu_profile_429; else not_ok second_cpu_profile_429 "$s $(cat "$TMP/b")"; fi
+wait $cpid
+if [ "$(cat "$TMP/cpu.st")" = 200 ] && grep -q 'filename="profile"' "$TMP/cpu.h" &&
+        "$HEARTH" top "$TMP/cpu.pb.gz" 2>/dev/null | grep -q 'compare_orders_by_user\|__vfscanf_internal\|sort_orders'; then
+    ok cpu_profile_of_2s_shows_the_hot_sort
+else
+    not_ok cpu_profile_of_2s_shows_the_hot_sort "$(cat "$TMP/cpu.st"); $("$HEARTH" top "$TMP/cpu.pb.gz" 2>&1 | head -12)"
+fi
+same_as_go cpu_go_tool_pprof_and_hearth_agree "$TMP/cpu.pb.gz"
+dur=$(go tool pprof -raw "$TMP/cpu.pb.gz" 2>/dev/null | awk '/^Duration:/ { print $2 }')
+case $dur in
+2.[0-2]* | 1.9*) ok "cpu_profile_lasts_the_seconds_asked ($dur)" ;;
+*) not_ok cpu_profile_lasts_the_seconds_asked "duration '$dur'" ;;
+esac
+if go tool pprof -raw "$URL/profile?seconds=2" >"$TMP/raw" 2>"$TMP/go.err" && grep -q 'cpu/nanoseconds' "$TMP/raw"; then
+    ok go_tool_pprof_reads_the_profile_url
+else
+    not_ok go_tool_pprof_reads_the_profile_url "$(head -5 "$TMP/go.err")"
+fi
+# A hang-up ends the CPU profile: the next one starts at once.
+curl -s -m 1 -o /dev/null "$URL/profile?seconds=60"
+sleep 0.3
+s=$(status "$URL/profile?seconds=1")
+if [ "$s" = 200 ]; then ok a_client_hangup_cancels_a_cpu_profile; else not_ok a_client_hangup_cancels_a_cpu_profile "$s $(cat "$TMP/b")"; fi
+
+# The leaked threads: the right stack, and as many as /proc lists.
+leaked() { grep -lx upstream-watch /proc/"$SPID"/task/*/comm 2>/dev/null | wc -l; }
+before=$(leaked)
+s=$(status "$URL/goroutine")
+after=$(leaked)
+cp "$TMP/b" "$TMP/goroutine.pb.gz"
+"$HEARTH" fold "$TMP/goroutine.pb.gz" >"$TMP/g.folded" 2>&1
+stuck=$(awk '/watch_upstream_forever;/ && /pthread_cond_wait/ { n += $NF } END { print n + 0 }' "$TMP/g.folded")
+named=$(go tool pprof -raw "$TMP/goroutine.pb.gz" 2>/dev/null | grep -c 'thread:\[upstream-watch\]')
+if [ "$s" = 200 ] && [ "$before" -ge 4 ] && [ "$stuck" -ge "$before" ] && [ "$stuck" -le "$after" ] && [ "$named" -ge 1 ]; then
+    ok "goroutine_shows_the_leaked_threads ($stuck stuck in watch_upstream_forever; /proc: $before..$after)"
+else
+    not_ok goroutine_shows_the_leaked_threads "status $s, stuck $stuck, /proc $before..$after; $(head -5 "$TMP/g.folded")"
+fi
+same_as_go goroutine_go_tool_pprof_and_hearth_agree "$TMP/goroutine.pb.gz"
+s=$(status "$URL/goroutine?debug=1")
+if [ "$s" = 200 ] && head -1 "$TMP/b" | grep -Eq '^goroutine profile: total [0-9]+$' &&
+        grep -q '^# labels: {"thread":"upstream-watch"}$' "$TMP/b" && grep -q '	watch_upstream_forever	' "$TMP/b"; then
+    ok goroutine_debug_1_is_go_text
+else
+    not_ok goroutine_debug_1_is_go_text "$s $(head -8 "$TMP/b")"
+fi
+s=$(status "$URL/goroutine?debug=2")
+if [ "$s" = 200 ] && grep -Eq '^thread [0-9]+ \[upstream-watch\]:$' "$TMP/b" && grep -q '^watch_upstream_forever$' "$TMP/b"; then
+    ok goroutine_debug_2_dumps_every_thread
+else
+    not_ok goroutine_debug_2_dumps_every_thread "$s $(head -8 "$TMP/b")"
+fi
+before=$(leaked)
+s=$(status "$URL/threadcreate")
+after=$(leaked)
+cp "$TMP/b" "$TMP/threadcreate.pb.gz"
+"$HEARTH" fold "$TMP/threadcreate.pb.gz" >"$TMP/t.folded" 2>&1
+# Only leaky_handle creates threads on a worker (through start_upstream_watch).
+made=$(awk '/;worker_main;leaky_handle(;start_upstream_watch)? [0-9]+$/ { n += $NF } END { print n + 0 }' "$TMP/t.folded")
+if [ "$s" = 200 ] && [ "$made" -ge "$before" ] && [ "$made" -le "$after" ] && [ "$made" -ge 4 ]; then
+    ok "threadcreate_shows_who_created_them ($made by leaky_handle)"
+else
+    not_ok threadcreate_shows_who_created_them "status $s, $made, /proc $before..$after; $(cat "$TMP/t.folded")"
+fi
+same_as_go threadcreate_go_tool_pprof_and_hearth_agree "$TMP/threadcreate.pb.gz"
+for kind in goroutine threadcreate heap allocs; do
+    if go tool pprof -raw "$URL/$kind" >"$TMP/raw" 2>"$TMP/go.err" && grep -q "$kind\|space" "$TMP/raw"; then
+        ok "go_tool_pprof_reads_the_example_services_$kind"
+    else
+        not_ok "go_tool_pprof_reads_the_example_services_$kind" "$(head -5 "$TMP/go.err")"
+    fi
+done
+
+# Parca's default scrape set, all at once: valid profiles or documented 404s.
+scrapes=""
+for t in allocs block goroutine mutex 'profile?seconds=10'; do
+    f=$TMP/parca_$(echo "$t" | tr -c 'a-z\n' _)
+    curl -s -m 30 -o "$f" -w '%{http_code}' "$URL/$t" >"$f.st" &
+    scrapes="$scrapes $!"
+done
+for c in $scrapes; do wait "$c"; done
+for t in allocs block goroutine mutex 'profile?seconds=10'; do
+    f=$TMP/parca_$(echo "$t" | tr -c 'a-z\n' _)
+    st=$(cat "$f.st" 2>/dev/null)
+    case $t in
+    block | mutex)
+        if [ "$st" = 404 ] && grep -q "not collected by hearth" "$f"; then ok "parca_$t: documented 404"; else not_ok "parca_$t" "$st $(cat "$f")"; fi
+        ;;
+    *)
+        if [ "$st" = 200 ] && go tool pprof -raw "$f" >/dev/null 2>&1 && [ "$("$HEARTH" info "$f" | awk '/^samples:/ { print $2 }')" -gt 0 ]; then
+            ok "parca_$t: valid profile with samples"
+        else
+            not_ok "parca_$t" "$st $("$HEARTH" info "$f" 2>&1 | head -3)"
+        fi
+        ;;
+    esac
+done
+if kill -0 "$SPID" 2>/dev/null; then ok example_service_alive_after_profiling; else not_ok example_service_alive_after_profiling; fi
+kill "$SPID" 2>/dev/null
+wait $PID 2>/dev/null
+
 # --- the token, and the loopback-only default --------------------------------
 start tok HEARTH_HTTP=0.0.0.0:0 HEARTH_HTTP_TOKEN=s3cret-t0ken -- 60
 if grep -q '^hearth: serving http://0.0.0.0:' "$TMP/tok.err"; then ok non_loopback_with_token_serves; else not_ok non_loopback_with_token_serves "$(cat "$TMP/tok.err")"; fi

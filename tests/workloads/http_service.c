@@ -10,7 +10,9 @@
  * burn_cpu. At the end it prints "ops N" (churn operations done) and
  * "ops_per_s X" on stdout, so a benchmark can see its throughput drop.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
