@@ -281,6 +281,23 @@ static void heap_text(strbuf *b, profile *p)
     free(order);
 }
 
+static void reply_profile(http_reply *reply, const profile *p, const char *filename)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (pprof_write(&data, &len, p)) {
+        http_reply_error(reply, 500, "failed to encode profile");
+        return;
+    }
+    free(reply->body);
+    memset(reply, 0, sizeof *reply);
+    reply->status = 200;
+    reply->content_type = "application/octet-stream";
+    snprintf(reply->filename, sizeof reply->filename, "%s", filename);
+    reply->body = (char *)data;
+    reply->len = len;
+}
+
 static void serve_heap(http_reply *reply, const pprof_request *req)
 {
     const char *name = req->what == PPROF_ALLOCS ? "allocs" : "heap";
@@ -291,8 +308,6 @@ static void serve_heap(http_reply *reply, const pprof_request *req)
     }
     heap_snapshot base = {0};
     profile *p = NULL;
-    uint8_t *data = NULL;
-    size_t len = 0;
     if (req->seconds) {
         if (heap_snapshot_take(&base, &hearth_g, now_ns())) {
             http_reply_error(reply, 500, "failed to collect profile");
@@ -316,37 +331,15 @@ static void serve_heap(http_reply *reply, const pprof_request *req)
         reply_take(reply, &b, 200, "text/plain; charset=utf-8");
         goto out;
     }
-    if (p->default_sample_type < 0 || pprof_write(&data, &len, p)) {
-        http_reply_error(reply, 500, "failed to encode profile");
-        goto out;
-    }
-    free(reply->body);
-    memset(reply, 0, sizeof *reply);
-    reply->status = 200;
-    reply->content_type = "application/octet-stream";
-    snprintf(reply->filename, sizeof reply->filename, "%s%s", name, req->seconds ? "-delta" : "");
-    reply->body = (char *)data;
-    reply->len = len;
+    char filename[32];
+    snprintf(filename, sizeof filename, "%s%s", name, req->seconds ? "-delta" : "");
+    if (p->default_sample_type < 0)
+        http_reply_error(reply, 500, "out of memory");
+    else
+        reply_profile(reply, p, filename);
 out:
     heap_snapshot_fini(&base);
     profile_destroy(p);
-}
-
-static void reply_profile(http_reply *reply, const profile *p, const char *filename)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (pprof_write(&data, &len, p)) {
-        http_reply_error(reply, 500, "failed to encode profile");
-        return;
-    }
-    free(reply->body);
-    memset(reply, 0, sizeof *reply);
-    reply->status = 200;
-    reply->content_type = "application/octet-stream";
-    snprintf(reply->filename, sizeof reply->filename, "%s", filename);
-    reply->body = (char *)data;
-    reply->len = len;
 }
 
 static int cmp_count_desc(const void *a, const void *b)
