@@ -2,13 +2,17 @@
  * A small service for the HTTP endpoint tests and the load benchmark, with
  * known stacks (noinline functions):
  *   http_service SECONDS [--retain MIB] [--churn] [--threads N]
- *                        [--thread-leak N] [--burn]
+ *                        [--thread-leak N] [--burn] [--progress]
  * --retain keeps MIB MiB in 64 KiB blocks allocated by retain_blocks;
  * --churn makes N worker threads allocate and free 256-byte to 4 KiB blocks
- * in churn_step, counting operations; --thread-leak starts N threads that
+ * in churn_step, counting operations (and their CPU time); --thread-leak
+ * starts N threads that
  * block forever in stuck_forever (named "leaked-N"); --burn spins in
- * burn_cpu. At the end it prints "ops N" (churn operations done) and
- * "ops_per_s X" on stdout, so a benchmark can see its throughput drop.
+ * burn_cpu. At the end it prints "ops N" (churn operations done),
+ * "ops_per_s X", "churn_cpu_s" (the churn threads' CPU time) and
+ * "process_cpu_s" on stdout, so a benchmark can see the throughput drop
+ * and what the rest of the process (the HTTP server) used; --progress
+ * also prints "t S ops N" after every second S.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -25,6 +29,7 @@
 #define NOINLINE __attribute__((noinline))
 
 static _Atomic long ops;
+static _Atomic long churn_cpu_ns; /* CPU time of the churn threads */
 static _Atomic int stop;
 static void **retained;
 static volatile double sink;
@@ -65,6 +70,9 @@ static void *churn_main(void *arg)
         churn_step(&seed);
         atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    atomic_fetch_add(&churn_cpu_ns, (long)ts.tv_sec * 1000000000L + ts.tv_nsec);
     return NULL;
 }
 
@@ -109,7 +117,7 @@ int main(int argc, char **argv)
     }
     double seconds = atof(argv[1]);
     size_t retain = 0;
-    int churn = 0, threads = 1, leak = 0, burn = 0;
+    int churn = 0, threads = 1, leak = 0, burn = 0, progress = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--retain") && i + 1 < argc)
             retain = (size_t)atol(argv[++i]);
@@ -121,6 +129,8 @@ int main(int argc, char **argv)
             leak = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--burn"))
             burn = 1;
+        else if (!strcmp(argv[i], "--progress"))
+            progress = 1;
         else {
             fprintf(stderr, "http_service: unknown option %s\n", argv[i]);
             return 2;
@@ -146,9 +156,14 @@ int main(int argc, char **argv)
         pthread_create(&burner, NULL, burn_main, &until);
     printf("ready\n");
     fflush(stdout);
+    int next_report = 1;
     while (now_s() < until) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
+        if (progress && now_s() - start >= next_report) {
+            printf("t %d ops %ld\n", next_report, atomic_load(&ops));
+            next_report++;
+        }
     }
     atomic_store(&stop, 1);
     for (int i = 0; i < n_workers; i++)
@@ -156,6 +171,10 @@ int main(int argc, char **argv)
     if (burn)
         pthread_join(burner, NULL);
     double took = now_s() - start;
-    printf("ops %ld\nops_per_s %.0f\n", atomic_load(&ops), (double)atomic_load(&ops) / took);
+    struct timespec cpu;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    printf("ops %ld\nops_per_s %.0f\nchurn_cpu_s %.3f\nprocess_cpu_s %.3f\n", atomic_load(&ops),
+           (double)atomic_load(&ops) / took, (double)atomic_load(&churn_cpu_ns) / 1e9,
+           (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
     return retained && !retained[0];
 }
