@@ -302,6 +302,13 @@ static void on_signal(int sig)
     dump_request();
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *dump_thread(void *arg)
 {
     (void)arg;
@@ -311,27 +318,39 @@ static void *dump_thread(void *arg)
     if (interval > 0 && timeout < 1)
         timeout = 1;
     int fd = pipe_r;
+    /* Unwind-table requests also wake the thread: interval dumps go by the
+     * clock, not by poll timing out. */
+    int64_t next_due = timeout > 0 ? mono_ms() + timeout : 0;
     for (;;) {
+        int wait = timeout;
+        if (next_due) {
+            int64_t left = next_due - mono_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
         struct pollfd pfd = {fd, POLLIN, 0};
-        int r = poll(&pfd, 1, timeout);
+        int r = poll(&pfd, 1, wait);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             break;
-        bool dump = r == 0, table = false;
+        bool dump = false, table = false, signal = false;
         if (r > 0) {
             char buf[256];
             ssize_t n;
             /* Drain: every request that came before this dump is served by it. */
             while ((n = read(fd, buf, sizeof buf)) > 0)
                 for (ssize_t i = 0; i < n; i++)
-                    *(buf[i] == 'u' ? &table : &dump) = true;
+                    *(buf[i] == 'u' ? &table : &signal) = true;
+        }
+        if (next_due && mono_ms() >= next_due) {
+            dump = true;
+            next_due = mono_ms() + timeout;
         }
         if (table)
             cfi_table_update(false);
-        if (dump && r > 0)
+        if (signal)
             cpu_on_trigger(); /* the signal also starts a CPU profile */
-        if (dump && atomic_load(&hearth_g.heap_on))
+        if ((dump || signal) && atomic_load(&hearth_g.heap_on))
             dump_heap_now(NULL);
     }
     return NULL;

@@ -156,21 +156,21 @@ uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max, boo
     return n;
 }
 
-/* Not a tail call anywhere below, so this frame is always frame 0's
- * callee and `skip + 1` skips exactly it. */
+/* The call below is not in tail position (cfi_table_leave follows), so
+ * this frame is always on the stack and `skip + 1` skips exactly it. */
 __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
 {
     const cfi_table *t = cfi_table_enter();
-    uint32_t n = 0;
+    uint32_t n;
     if (t) {
         arch_regs r;
         ARCH_REGS_HERE(r);
         bool truncated;
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max,
                             skip + 1, &truncated);
+    } else {
+        n = unwind_libgcc_current(pcs, max, skip + 1);
     }
     cfi_table_leave();
-    if (!t)
-        n = unwind_libgcc_current(pcs, max, skip + 1);
     return n;
 }
