@@ -378,10 +378,9 @@ s=$(status "$URL/threadcreate")
 after=$(leaked)
 cp "$TMP/b" "$TMP/threadcreate.pb.gz"
 "$HEARTH" fold "$TMP/threadcreate.pb.gz" >"$TMP/t.folded" 2>&1
-# Only leaky_handle creates threads on a worker (through start_upstream_watch).
-made=$(awk '/;worker_main;leaky_handle(;start_upstream_watch)? [0-9]+$/ { n += $NF } END { print n + 0 }' "$TMP/t.folded")
+made=$(awk '/;worker_main;leaky_handle;start_upstream_watch [0-9]+$/ { n += $NF } END { print n + 0 }' "$TMP/t.folded")
 if [ "$s" = 200 ] && [ "$made" -ge "$before" ] && [ "$made" -le "$after" ] && [ "$made" -ge 4 ]; then
-    ok "threadcreate_shows_who_created_them ($made by leaky_handle)"
+    ok "threadcreate_shows_who_created_them ($made by start_upstream_watch)"
 else
     not_ok threadcreate_shows_who_created_them "status $s, $made, /proc $before..$after; $(cat "$TMP/t.folded")"
 fi
