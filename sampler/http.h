@@ -32,6 +32,7 @@ typedef enum pprof_what {
     PPROF_PROFILE,
     PPROF_GOROUTINE,
     PPROF_THREADCREATE,
+    PPROF_TIMELINE,      /* /debug/hearth/timeline */
 } pprof_what;
 
 /* What an endpoint answers. The server sends it and frees body. */

@@ -101,6 +101,10 @@ int http_route(pprof_request *out, http_reply *reply, const char *method, const 
         reply->location = "/debug/pprof/";
         return HTTP_ROUTE_REPLY;
     }
+    if (!strcmp(path, "/debug/hearth/timeline")) {
+        out->what = PPROF_TIMELINE;
+        return HTTP_ROUTE_QUICK;
+    }
     if (strncmp(path, PREFIX, strlen(PREFIX)) != 0) {
         http_reply_error(reply, 404, "404 page not found");
         reply->go_error = false;

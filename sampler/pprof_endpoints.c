@@ -20,6 +20,7 @@
 #include "dump.h"
 #include "hearth.h"
 #include "http.h"
+#include "timeline.h"
 #include "pprof_threads.h"
 #include "sampler.h"
 
@@ -155,6 +156,37 @@ static void serve_cmdline(http_reply *reply)
     reply->status = 200;
     reply->content_type = "text/plain; charset=utf-8";
     reply->body = cmd;
+    reply->len = len;
+}
+
+/* The timeline recorded so far: the file as it is now (the ticker appends
+ * whole lines, and readers ignore a cut last line). Bounded, since the
+ * copy is made inside the service. */
+#define MAX_TIMELINE_BYTES ((size_t)64 << 20)
+static void serve_timeline(http_reply *reply)
+{
+    char path[4200];
+    if (timeline_path(path, sizeof path)) {
+        http_reply_error(reply, 404, "no timeline is being recorded (HEARTH_TIMELINE_INTERVAL=0, or its file could not be created)");
+        return;
+    }
+    size_t len = 0;
+    char *body = read_proc(path, MAX_TIMELINE_BYTES + 1, &len);
+    if (!body) {
+        http_reply_error(reply, 500, "cannot read the timeline");
+        return;
+    }
+    if (len > MAX_TIMELINE_BYTES) {
+        free(body);
+        http_reply_error(reply, 500, "the timeline is larger than 64 MiB: read its file instead");
+        return;
+    }
+    free(reply->body);
+    memset(reply, 0, sizeof *reply);
+    reply->status = 200;
+    reply->content_type = "text/tab-separated-values; charset=utf-8";
+    snprintf(reply->filename, sizeof reply->filename, "timeline");
+    reply->body = body;
     reply->len = len;
 }
 
@@ -513,6 +545,9 @@ void pprof_serve(http_reply *reply, const pprof_request *req)
         return;
     case PPROF_THREADCREATE:
         serve_threadcreate(reply, req);
+        return;
+    case PPROF_TIMELINE:
+        serve_timeline(reply);
         return;
     }
     http_reply_error(reply, 404, "Unknown profile");

@@ -500,4 +500,29 @@ if [ -n "$SPID" ] && grep -q libmicrohttpd /proc/"$SPID"/maps; then ok libmicroh
 kill "$SPID" 2>/dev/null
 wait $PID 2>/dev/null
 
+# /debug/hearth/timeline: the timeline recorded so far, which `hearth
+# timeline` reads (also straight from the URL); 404 with the timeline off.
+start timeline HEARTH_TIMELINE_INTERVAL=0.2 -- 5
+sleep 1.5
+st=$(status "http://127.0.0.1:$PORT/debug/hearth/timeline")
+tf=$(ls "$TMP"/timeline.*.timeline 2>/dev/null | head -1)
+ticks=$(grep -c '^tick' "$TMP/b")
+if [ "$st" = 200 ] && [ "$ticks" -ge 3 ] && [ -n "$tf" ] && head -c "$(wc -c <"$TMP/b")" "$tf" | cmp -s - "$TMP/b" &&
+        "$HEARTH" timeline --format text "http://127.0.0.1:$PORT/debug/hearth/timeline" >"$TMP/tl.txt" 2>&1; then
+    ok "timeline_endpoint_serves_the_file_so_far ($ticks ticks)"
+else
+    not_ok timeline_endpoint_serves_the_file_so_far "status $st, $ticks ticks, file '$tf': $(head -3 "$TMP/tl.txt" 2>/dev/null)"
+fi
+kill "$SPID" 2>/dev/null
+wait $PID 2>/dev/null
+start notimeline HEARTH_TIMELINE_INTERVAL=0 -- 3
+st=$(status "http://127.0.0.1:$PORT/debug/hearth/timeline")
+if [ "$st" = 404 ] && grep -q "no timeline is being recorded" "$TMP/b"; then
+    ok timeline_endpoint_404_when_off
+else
+    not_ok timeline_endpoint_404_when_off "status $st: $(cat "$TMP/b")"
+fi
+kill "$SPID" 2>/dev/null
+wait $PID 2>/dev/null
+
 finish
