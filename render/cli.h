@@ -65,5 +65,6 @@ int cmd_fold(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif
