@@ -207,10 +207,13 @@ int cmd_graph(int argc, char **argv)
             fprintf(stderr, "hearth: %s: %s\n", display(base_path), hearth_error_last());
             goto out;
         }
+        /* Without an input default, the base's default type is used. */
+        if (!sample_arg && (go.sample_index = cli_sample_index(p, NULL, path)) < 0)
+            goto out;
     }
     /* pprof's percentages are of the total before any filter. */
-    if (graph_base_total(&total, p, go.sample_index, b != NULL) || filter_apply(p, &fo) ||
-        graph_build(&g, p, &go)) {
+    total = graph_base_total(p, go.sample_index);
+    if (filter_apply(p, &fo) || graph_build(&g, p, &go)) {
         fprintf(stderr, "hearth: %s: %s\n", display(path), hearth_error_last());
         goto out;
     }

@@ -276,13 +276,19 @@ static int finish_edges(graph *g)
                 dead[e - edges] = true;
         }
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n_edges; i++)
-        if (edges[i].kept && !dead[i])
-            live[k++] = &edges[i];
-    qsort_r(live, k, sizeof *live, cmp_edges, (void *)g->nodes);
+    for (size_t i = 0; i < n_nodes; i++)
+        pos[i] = UINT32_MAX;
     for (size_t i = 0; i < g->n_drawn; i++)
         pos[g->drawn[i]] = (uint32_t)i;
+    /* In a difference of profiles a node can cancel out (flat and cum 0)
+     * and is not drawn while an edge to it is not 0: pprof then writes an
+     * edge to a node "N0" that does not exist; such edges are left out. */
+    size_t k = 0;
+    for (size_t i = 0; i < n_edges; i++)
+        if (edges[i].kept && !dead[i] && pos[edges[i].from] != UINT32_MAX &&
+            pos[edges[i].to] != UINT32_MAX)
+            live[k++] = &edges[i];
+    qsort_r(live, k, sizeof *live, cmp_edges, (void *)g->nodes);
     g->edges = malloc((k + 1) * sizeof *g->edges);
     if (!g->edges)
         goto out;

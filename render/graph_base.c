@@ -1,14 +1,13 @@
 /*
  * The difference of two profiles for the call graph, as `go tool pprof
  * -base` builds it: the base's samples join the profile with negated
- * values (profile.Scale(-1) then profile.Merge). Node and edge values are
- * sums over samples, so appending the negated samples gives exactly the
- * merged values; only the report total depends on which samples Merge
- * would have combined (a stack in both profiles counts by its
- * difference), so graph_base_total groups samples by Merge's keys:
- * locations by mapping, offset in it, and lines, and samples by those
- * locations and their labels. Sorting, not hashing, does the grouping, so
- * hostile inputs cannot make it quadratic.
+ * values (profile.Scale(-1)), then profile.Merge combines samples with
+ * equal keys (locations by mapping, offset in it, and lines; then the
+ * stack and the labels) and drops those that sum to zero. The merge
+ * matters even though node values are sums: a stack present in both
+ * profiles leaves no edges and counts in the total by its difference.
+ * Sorting, not hashing, does the grouping, so hostile inputs cannot make
+ * it quadratic.
  */
 #include "graph_base.h"
 
@@ -62,6 +61,37 @@ static int64_t intern_from(profile *p, const profile *b, int64_t idx)
                             (uint64_t)idx < b->n_strings ? b->string_lens[idx] : 0);
 }
 
+/* The header fields as Merge combines them: the earlier time (unless the
+ * input has none), durations added, the longer period, the comments of
+ * both, the input's default sample type or else the base's. */
+static int merge_header(profile *p, const profile *b)
+{
+    if (p->time_nanos == 0 || b->time_nanos < p->time_nanos)
+        p->time_nanos = b->time_nanos;
+    if (__builtin_add_overflow(p->duration_nanos, b->duration_nanos, &p->duration_nanos))
+        p->duration_nanos = INT64_MAX;
+    if (p->period == 0 || p->period < b->period)
+        p->period = b->period;
+    size_t n_own = p->n_comments;
+    for (size_t i = 0; i < b->n_comments; i++) {
+        const char *c = profile_str(b, b->comments[i]);
+        bool seen = false;
+        for (size_t j = 0; j < n_own && !seen; j++)
+            seen = !strcmp(profile_str(p, p->comments[j]), c);
+        if (!seen && profile_add_comment(p, c) < 0)
+            return HEARTH_ENOMEM;
+    }
+    if (!*profile_str(p, p->default_sample_type) && b->default_sample_type) {
+        int64_t t = intern_from(p, b, b->default_sample_type);
+        if (t < 0)
+            return HEARTH_ENOMEM;
+        p->default_sample_type = t;
+    }
+    return 0;
+}
+
+static int merge_samples(profile *p);
+
 int graph_base_subtract(profile *p, const profile *b)
 {
     int rc = check_compatible(p, b);
@@ -76,7 +106,7 @@ int graph_base_subtract(profile *p, const profile *b)
     profile_line *lines = NULL;
     profile_label *labels = NULL;
     size_t cap_stack = 0, cap_lines = 0, cap_labels = 0;
-    if (!map_ids || !fn_ids || !loc_ids || !values)
+    if (!map_ids || !fn_ids || !loc_ids || !values || merge_header(p, b))
         goto out;
     for (size_t i = 0; i < b->n_mappings; i++) {
         profile_mapping m = b->mappings[i];
@@ -153,6 +183,8 @@ int graph_base_subtract(profile *p, const profile *b)
             goto out;
     }
     rc = profile_index(p);
+    if (!rc)
+        rc = merge_samples(p);
 out:
     free(map_ids);
     free(fn_ids);
@@ -164,7 +196,7 @@ out:
     return rc == HEARTH_ENOMEM ? hearth_error_set(rc, "out of memory") : rc;
 }
 
-/* --- the merged total --- */
+/* --- Merge --- */
 
 /* Merge's locationKey, as text: mapping (rounded size, offset, build id
  * or file), address relative to the mapping, folded flag, lines. */
@@ -256,8 +288,8 @@ static int labels_key(char **out, const profile *p, const profile_sample *s)
 typedef struct sample_ref {
     const uint32_t *locs;
     uint32_t n;
+    uint32_t idx;       /* position in the profile */
     const char *labels;
-    int64_t value;
 } sample_ref;
 
 static int cmp_strp(const void *a, const void *b)
@@ -265,9 +297,8 @@ static int cmp_strp(const void *a, const void *b)
     return strcmp(**(char *const *const *)a, **(char *const *const *)b);
 }
 
-static int cmp_sample(const void *a, const void *b)
+static int cmp_key(const sample_ref *x, const sample_ref *y)
 {
-    const sample_ref *x = a, *y = b;
     if (x->n != y->n)
         return x->n < y->n ? -1 : 1;
     for (uint32_t i = 0; i < x->n; i++)
@@ -276,6 +307,16 @@ static int cmp_sample(const void *a, const void *b)
     if (!x->labels || !y->labels)
         return (x->labels != NULL) - (y->labels != NULL);
     return strcmp(x->labels, y->labels);
+}
+
+/* By key, then by position: the first of a group is its earliest. */
+static int cmp_sample(const void *a, const void *b)
+{
+    const sample_ref *x = a, *y = b;
+    int c = cmp_key(x, y);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -291,17 +332,15 @@ static int64_t sat_abs(int64_t v)
     return v == INT64_MIN ? INT64_MAX : (v < 0 ? -v : v);
 }
 
-int graph_base_total(int64_t *out, const profile *p, int si, bool merged)
+/*
+ * profile.Merge on p's samples: samples with equal keys become one, the
+ * earliest, holding their sums; samples whose values are all zero go.
+ * The survivors keep their order.
+ */
+static int merge_samples(profile *p)
 {
-    int64_t total = 0;
-    if (!merged) {
-        for (size_t s = 0; s < p->n_samples; s++)
-            total = sat_add(total, sat_abs(p->samples[s].values[si]));
-        *out = total;
-        return 0;
-    }
     int rc = HEARTH_ENOMEM;
-    size_t n_frames = 0;
+    size_t n_samples = p->n_samples, n_frames = 0;
     for (size_t s = 0; s < p->n_samples; s++)
         n_frames += p->samples[s].n_locations;
     char **keys = calloc(p->n_locations + 1, sizeof *keys);
@@ -309,9 +348,10 @@ int graph_base_total(int64_t *out, const profile *p, int si, bool merged)
     uint32_t *loc_group = malloc((p->n_locations + 1) * sizeof *loc_group);
     uint32_t *frames = malloc((n_frames + 1) * sizeof *frames);
     sample_ref *refs = calloc(p->n_samples + 1, sizeof *refs);
+    bool *gone = calloc(p->n_samples + 1, sizeof *gone);
     strbuf k;
     strbuf_init(&k);
-    if (!keys || !order || !loc_group || !frames || !refs)
+    if (!keys || !order || !loc_group || !frames || !refs || !gone)
         goto out;
     /* Locations with equal keys form one group. */
     for (size_t i = 0; i < p->n_locations; i++) {
@@ -334,7 +374,7 @@ int graph_base_total(int64_t *out, const profile *p, int si, bool merged)
         const profile_sample *sm = &p->samples[s];
         refs[s].locs = frames + f;
         refs[s].n = sm->n_locations;
-        refs[s].value = sm->values[si];
+        refs[s].idx = (uint32_t)s;
         for (uint32_t j = 0; j < sm->n_locations; j++) {
             const profile_location *l = profile_location_find(p, sm->location_ids[j]);
             frames[f++] = loc_group[l - p->locations];
@@ -346,27 +386,47 @@ int graph_base_total(int64_t *out, const profile *p, int si, bool merged)
     }
     qsort(refs, p->n_samples, sizeof *refs, cmp_sample);
     for (size_t s = 0; s < p->n_samples;) {
-        int64_t sum = 0;
-        size_t e = s;
-        while (e < p->n_samples && !cmp_sample(&refs[s], &refs[e]))
-            sum = sat_add(sum, refs[e++].value);
-        total = sat_add(total, sat_abs(sum));
+        profile_sample *first = &p->samples[refs[s].idx];
+        size_t e = s + 1;
+        for (; e < p->n_samples && !cmp_key(&refs[s], &refs[e]); e++) {
+            const profile_sample *o = &p->samples[refs[e].idx];
+            for (uint32_t v = 0; v < first->n_values; v++)
+                first->values[v] = sat_add(first->values[v], o->values[v]);
+            gone[refs[e].idx] = true;
+        }
+        bool zero = true;
+        for (uint32_t v = 0; v < first->n_values && zero; v++)
+            zero = first->values[v] == 0;
+        gone[refs[s].idx] |= zero;
         s = e;
     }
-    *out = total;
+    size_t kept = 0;
+    for (size_t s = 0; s < p->n_samples; s++)
+        if (!gone[s])
+            p->samples[kept++] = p->samples[s];
+    p->n_samples = kept;
     rc = 0;
 out:
     if (keys)
         for (size_t i = 0; i < p->n_locations; i++)
             free(keys[i]);
     if (refs)
-        for (size_t s = 0; s < p->n_samples; s++)
+        for (size_t s = 0; s < n_samples; s++)
             free((char *)refs[s].labels);
     free(keys);
     free(order);
     free(loc_group);
     free(frames);
     free(refs);
+    free(gone);
     strbuf_fini(&k);
-    return rc ? hearth_error_set(rc, "out of memory") : 0;
+    return rc;
+}
+
+int64_t graph_base_total(const profile *p, int si)
+{
+    int64_t total = 0;
+    for (size_t s = 0; s < p->n_samples; s++)
+        total = sat_add(total, sat_abs(p->samples[s].values[si]));
+    return total;
 }

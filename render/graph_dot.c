@@ -85,7 +85,7 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
         } else if (c == '&') {
             strbuf_puts(out, "&amp;");
             i++;
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
             strbuf_puts(out, "\xef\xbf\xbd");
             i++;
         } else {

@@ -425,6 +425,11 @@ long node_graph_keep(node_graph *g, int64_t cutoff)
         }
     }
     if (dropped) {
+        /* pprof rebuilds from the nodes it kept, and a node that no sample
+         * reached (or whose values cancel out) was never among them. */
+        for (size_t i = 0; i < g->n_nodes; i++)
+            if (g->nodes[i].flat == 0 && g->nodes[i].cum == 0)
+                g->nodes[i].kept = false;
         int rc = accumulate(g);
         if (rc)
             return hearth_error_set(rc, "out of memory");
