@@ -179,7 +179,7 @@ typedef struct render_job {
 static void *render_thread(void *arg)
 {
     render_job *j = arg;
-    for (int i = 0; i < 5 && !j->rc; i++) {
+    for (int i = 0; i < 20 && !j->rc; i++) {
         j->out.len = 0;
         j->rc = gv_render(&j->out, small_dot, "svg");
     }
