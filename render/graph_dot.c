@@ -62,6 +62,9 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 enum {
     ESC_PLAIN,      /* newlines become "\l" (pprof's escapeForDot) */
     ESC_KEEP_NL,    /* also keeps pprof's "\n" separators of label tags */
+    ESC_TOOLTIP,    /* backslashes are written four times: Graphviz reads
+                       tooltips twice, and "\\N" would still become the
+                       node's name */
 };
 
 /* Appends n bytes of s escaped for a quoted DOT string. */
@@ -74,7 +77,7 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
             strbuf_puts(out, "\\n");
             i += 2;
         } else if (c == '\\') {
-            strbuf_puts(out, "\\\\");
+            strbuf_puts(out, mode == ESC_TOOLTIP ? "\\\\\\\\" : "\\\\");
             i++;
         } else if (c == '"') {
             strbuf_puts(out, "\\\"");
@@ -104,6 +107,11 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
 static void dot_escape(strbuf *out, const char *s)
 {
     dot_escape_n(out, s, strlen(s), ESC_PLAIN);
+}
+
+static void dot_escape_tooltip(strbuf *out, const char *s)
+{
+    dot_escape_n(out, s, strlen(s), ESC_TOOLTIP);
 }
 
 /* --- pprof's value formatting --- */
@@ -231,7 +239,7 @@ static void write_legend(strbuf *out, const graph *g, const graph_report *r,
     strbuf_putc(out, '"');
     if (*title) {
         strbuf_puts(out, " tooltip=\"");
-        dot_escape(out, title);
+        dot_escape_tooltip(out, title);
         strbuf_putc(out, '"');
     }
     strbuf_puts(out, "] }\n");
@@ -315,7 +323,7 @@ static void write_node(strbuf *out, const graph_node *n, uint32_t id, double max
     graph_dot_color(fg, share, 0);
     graph_dot_color(bg, share, 1);
     strbuf_printf(out, "\" id=\"node%u\" fontsize=%d shape=box tooltip=\"", id, font);
-    dot_escape(out, n->name);
+    dot_escape_tooltip(out, n->name);
     strbuf_printf(out, " (%s)\" color=\"%s\" fillcolor=\"%s\"]\n", cum_value, fg, bg);
 }
 
@@ -528,9 +536,9 @@ static void write_edge(strbuf *out, const graph *g, const graph_dedge *e,
     strbuf tip;
     strbuf_init(&tip);
     strbuf_putc(&tip, '"');
-    dot_escape(&tip, g->nodes[g->drawn[e->from]].name);
+    dot_escape_tooltip(&tip, g->nodes[g->drawn[e->from]].name);
     strbuf_puts(&tip, e->residual ? " ... " : " -> ");
-    dot_escape(&tip, g->nodes[g->drawn[e->to]].name);
+    dot_escape_tooltip(&tip, g->nodes[g->drawn[e->to]].name);
     strbuf_printf(&tip, " (%s)\"", w);
     if (tip.oom) {
         out->oom = true;
