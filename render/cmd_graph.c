@@ -17,6 +17,7 @@
 #include "graph.h"
 #include "graph_base.h"
 #include "graph_dot.h"
+#include "graph_svg.h"
 #include "gv.h"
 #include "prune.h"
 
@@ -45,12 +46,15 @@ static const char graph_usage[] =
     "  --base BASE              draw the change from BASE: values are INPUT\n"
     "                           minus BASE, red where they grew, green where\n"
     "                           they shrank\n"
+    "  --no-js                  SVG without the script that zooms (wheel)\n"
+    "                           and pans (drag)\n"
     "  --max-input SIZE         refuse larger inputs (default 1G)\n"
     "  -h, --help               show this help\n";
 
 enum {
     OPT_FORMAT = 256, OPT_SAMPLE, OPT_GRAN, OPT_NODEFRACTION, OPT_EDGEFRACTION,
-    OPT_FOCUS, OPT_IGNORE, OPT_HIDE, OPT_SHOW_FROM, OPT_TAG, OPT_BASE, OPT_MAX_INPUT,
+    OPT_FOCUS, OPT_IGNORE, OPT_HIDE, OPT_SHOW_FROM, OPT_TAG, OPT_BASE, OPT_NO_JS,
+    OPT_MAX_INPUT,
 };
 
 static const char *display(const char *path)
@@ -116,6 +120,7 @@ int cmd_graph(int argc, char **argv)
         {"show-from", required_argument, 0, OPT_SHOW_FROM},
         {"tag", required_argument, 0, OPT_TAG},
         {"base", required_argument, 0, OPT_BASE},
+        {"no-js", no_argument, 0, OPT_NO_JS},
         {"max-input", required_argument, 0, OPT_MAX_INPUT},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -124,6 +129,7 @@ int cmd_graph(int argc, char **argv)
     graph_options go = GRAPH_OPTIONS_INIT;
     filter_options fo = FILTER_OPTIONS_INIT;
     size_t max_input = PPROF_DEFAULT_MAX_BYTES;
+    bool script = true;
     char *end;
     int c;
     while ((c = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
@@ -165,6 +171,7 @@ int cmd_graph(int argc, char **argv)
         case OPT_SHOW_FROM: fo.show_from = optarg; break;
         case OPT_TAG: fo.tag = optarg; break;
         case OPT_BASE: base_path = optarg; break;
+        case OPT_NO_JS: script = false; break;
         case OPT_MAX_INPUT:
             if (cli_parse_size(optarg, &max_input)) {
                 fprintf(stderr, "hearth graph: --max-input: \"%s\" is not a size\n", optarg);
@@ -191,9 +198,10 @@ int cmd_graph(int argc, char **argv)
     const char *path = argv[optind];
     profile *p = NULL, *b = NULL;
     graph *g = NULL;
-    strbuf dot, img;
+    strbuf dot, img, svg;
     strbuf_init(&dot);
     strbuf_init(&img);
+    strbuf_init(&svg);
     int status = EXIT_BAD_INPUT, bsi;
     int64_t total;
     if (load(&p, &go.sample_index, path, max_input, sample_arg))
@@ -239,14 +247,17 @@ int cmd_graph(int argc, char **argv)
         status = cli_write_output(output, dot.buf, dot.len) ? EXIT_BAD_INPUT : EXIT_OK;
         goto out;
     }
-    if (gv_render(&img, dot.buf, format)) {
+    if (gv_render(&img, dot.buf, format) ||
+        (!strcmp(format, "svg") && graph_svg_finish(&svg, img.buf, img.len, script))) {
         fprintf(stderr, "hearth: %s: %s\n", display(path), hearth_error_last());
         goto out;
     }
-    status = cli_write_output(output, img.buf, img.len) ? EXIT_BAD_INPUT : EXIT_OK;
+    const strbuf *res = strcmp(format, "svg") ? &img : &svg;
+    status = cli_write_output(output, res->buf, res->len) ? EXIT_BAD_INPUT : EXIT_OK;
 out:
     strbuf_fini(&dot);
     strbuf_fini(&img);
+    strbuf_fini(&svg);
     graph_destroy(g);
     profile_destroy(p);
     profile_destroy(b);

@@ -23,6 +23,8 @@
 #  d. output:   formats by option and by file name; bad input, bad options
 #               and unwritable outputs exit 1 or 2 with one line naming the
 #               file and leave no file behind.
+#  e. browser:  in headless Chromium the SVG's wheel zooms about the mouse
+#               and a drag pans; with --no-js nothing moves.
 . tests/cli/lib.sh
 
 GOCACHE=$TMP/gocache
@@ -420,6 +422,59 @@ echo keep >"$O/keep.svg"
 "$HEARTH" graph -o "$O/keep.svg" "$O/garbage" 2>/dev/null
 [ "$(cat "$O/keep.svg")" = keep ] && ok error/existing_output_kept || not_ok error/existing_output_kept
 [ "$(wc -l <"$O/fail.err")" -eq 1 ] && ok error/one_line || not_ok error/one_line "$(cat "$O/fail.err")"
+
+# e. Zoom and pan in Chromium: a page frames the SVG, sends it a wheel
+# turn and a drag, and writes the viewBox after each into the DOM that
+# --dump-dom prints.
+cat >"$TMP/pan.html" <<'EOF'
+<!DOCTYPE html><html><body><iframe id="f" src="g.svg" width="800" height="600"></iframe>
+<pre id="out"></pre>
+<script>
+window.onload = function () {
+  var out = [];
+  try {
+    var svg = document.getElementById('f').contentDocument.documentElement;
+    var W = svg.ownerDocument.defaultView, vb = svg.viewBox.baseVal;
+    function s(what) { out.push(what + ' ' + [vb.x, vb.y, vb.width, vb.height].join(' ')); }
+    s('start');
+    svg.dispatchEvent(new W.WheelEvent('wheel', {deltaY: -100, clientX: 400, clientY: 300,
+                                                  bubbles: true, cancelable: true}));
+    s('zoom');
+    svg.dispatchEvent(new W.MouseEvent('mousedown', {button: 0, clientX: 400, clientY: 300,
+                                                      bubbles: true}));
+    W.dispatchEvent(new W.MouseEvent('mousemove', {clientX: 500, clientY: 300, bubbles: true}));
+    W.dispatchEvent(new W.MouseEvent('mouseup', {clientX: 500, clientY: 300, bubbles: true}));
+    s('pan');
+  } catch (e) { out.push('error ' + e); }
+  document.getElementById('out').textContent = out.join(';');
+};
+</script></body></html>
+EOF
+# pan_check SVG: the viewBox at start, after the zoom and after the pan.
+pan_check() {
+    cp "$1" "$TMP/g.svg"
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --allow-file-access-from-files \
+        --dump-dom "file://$TMP/pan.html" 2>/dev/null |
+        sed -n 's/.*<pre id="out">\([^<]*\)<.*/\1/p'
+}
+"$HEARTH" graph -o "$O/pan.svg" "$G/cpu.pb.gz" && "$HEARTH" graph --no-js -o "$O/nojs.svg" "$G/cpu.pb.gz"
+res=$(pan_check "$O/pan.svg")
+# The wheel zooms in by 0.8 about the mouse, then the drag to the right
+# moves the view left; its size stays.
+if echo "$res" | awk -F';' '{ split($1, a, " "); split($2, b, " "); split($3, c, " ")
+        exit !(a[4] > 0 && b[4] / a[4] > 0.79 && b[4] / a[4] < 0.81 && b[2] > a[2] &&
+               c[2] < b[2] && c[4] == b[4] && c[5] == b[5]) }'; then
+    ok browser/wheel_zooms_drag_pans
+else
+    not_ok browser/wheel_zooms_drag_pans "viewBox: $res"
+fi
+res=$(pan_check "$O/nojs.svg")
+if echo "$res" | awk -F';' '{ sub(/^start /, "", $1); sub(/^zoom /, "", $2); sub(/^pan /, "", $3)
+        exit !($1 != "" && $1 == $2 && $2 == $3) }'; then
+    ok browser/no_js_stays_still
+else
+    not_ok browser/no_js_stays_still "viewBox: $res"
+fi
 
 echo "took $(($(date +%s) - start)) s"
 finish
