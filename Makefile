@@ -22,8 +22,9 @@ DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
 LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
-# The CLI also reads URLs; the sampler never links libcurl.
-RENDER_LIBS  := $(CURL_LIBS)
+# The renderer alone links Graphviz and libcurl (it reads URLs); the sampler
+# never loads them.
+RENDER_LIBS  := $(GV_LIBS) $(CURL_LIBS) -lpthread
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))
@@ -53,6 +54,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
+$(RENDER_OBJ): LIB_CFLAGS += $(GV_CFLAGS)
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(LIB_CFLAGS) -MMD -MP -c $< -o $@
@@ -67,7 +70,7 @@ $(BUILD)/gen/flame_js.c: render/flame.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(RENDER_LIBS)
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
@@ -80,7 +83,7 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 
 $(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(RENDER_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)

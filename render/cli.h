@@ -66,5 +66,6 @@ int cmd_convert(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif
