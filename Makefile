@@ -170,6 +170,11 @@ bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flam
 demo: deps all
 	@scripts/demo $(BUILD)
 
+# The manual pages; `man hearth_mark` and each other function of hearth.h
+# opens libhearth(3).
+MANDIR    := $(PREFIX)/share/man
+MAN_FUNCS := $(shell sed -nE 's/^HEARTH_API.*[ *](hearth_[a-z0-9_]*)\(.*\);$$/\1/p' sampler/hearth.h)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -179,6 +184,12 @@ install: all
 	install -m 644 sampler/hearth.h $(DESTDIR)$(PREFIX)/include/hearth.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    sampler/hearth.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hearth.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 docs/man/hearth.1 $(DESTDIR)$(MANDIR)/man1/hearth.1
+	install -m 644 docs/man/libhearth.3 $(DESTDIR)$(MANDIR)/man3/libhearth.3
+	for f in $(MAN_FUNCS); do \
+	    echo '.so man3/libhearth.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3 || exit 1; \
+	done
 
 # Rewrites the golden SVGs from their inputs; review `git diff tests/golden`.
 goldens: $(HEARTH)
