@@ -167,7 +167,7 @@ bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flam
 	@tests/bench/run_timeline $(BUILD)
 	@tests/bench/run_http $(BUILD)
 
-demo: deps all
+demo: deps all examples
 	@scripts/demo $(BUILD)
 
 # The manual pages; `man hearth_mark` and each other function of hearth.h
