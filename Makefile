@@ -18,12 +18,17 @@ GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
 GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
 CURL_CFLAGS  := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS    := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+RSVG_CFLAGS  := $(shell pkg-config --cflags librsvg-2.0 2>/dev/null)
+RSVG_LIBS    := $(shell pkg-config --libs librsvg-2.0 2>/dev/null)
 DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
 LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
 # The CLI also reads URLs; the sampler never links libcurl.
 RENDER_LIBS  := $(CURL_LIBS)
+# The report's PNGs: librsvg (with cairo) in the CLI only, never the sampler.
+LIB_CFLAGS   += $(RSVG_CFLAGS)
+RENDER_LIBS  += $(RSVG_LIBS)
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))
