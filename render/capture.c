@@ -33,7 +33,9 @@ typedef struct endpoint {
 
 static const endpoint endpoints[] = {
     {"cmdline", NULL, BODY_CMDLINE, false},
-    {"heap", "heap.pb.gz", BODY_PROFILE, true},
+    /* gc=1: Go publishes in-use figures at the end of a GC cycle, so
+     * without one the heap profile can be minutes old; hearth ignores it. */
+    {"heap?gc=1", "heap.pb.gz", BODY_PROFILE, true},
     {"allocs", "allocs.pb.gz", BODY_PROFILE, false},
     {"goroutine", "goroutine.pb.gz", BODY_PROFILE, false},
     {"threadcreate", "threadcreate.pb.gz", BODY_PROFILE, false},

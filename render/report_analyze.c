@@ -111,10 +111,28 @@ static const char *frame_name(const frames *fr, size_t i)
     return fr->names.buf + fr->off[i];
 }
 
-static size_t frames_site(const frames *fr)
+/* Where a thread waits: the Go scheduler's and libc's blocking calls. A
+ * thread group is named by the first frame below them (the code that
+ * chose to wait), not by runtime.gopark or pthread_cond_wait. */
+static bool is_wait(const char *f)
+{
+    static const char *const prefix[] = {
+        "runtime.", "internal/poll.", "__", "pthread_cond_", "pthread_join", "sem_",
+        "futex", "syscall", "epoll_", "poll", "ppoll", "select", "pselect",
+        "nanosleep", "clock_nanosleep", "usleep", "sleep", "read", "recv", "accept",
+        "wait", "sigwait", "sigsuspend", "pause",
+    };
+    for (size_t i = 0; i < sizeof prefix / sizeof *prefix; i++)
+        if (!strncmp(f, prefix[i], strlen(prefix[i])))
+            return true;
+    return false;
+}
+
+/* The first frame (leaf first) that skip does not match; 0 when all do. */
+static size_t frames_first_not(const frames *fr, bool (*skip)(const char *))
 {
     for (size_t i = 0; i < fr->n; i++)
-        if (!is_allocator(frame_name(fr, i)))
+        if (!skip(frame_name(fr, i)))
             return i;
     return 0;
 }
@@ -232,10 +250,12 @@ static int agg_add(agg *a, const profile *p, int vi, int oi, bool base, agg_by b
         const profile_sample *smp = &p->samples[s];
         if ((rc = frames_load(&fr, p, smp)))
             break;
-        size_t site = by == BY_WHOLE_STACK ? 0 : frames_site(&fr);
+        size_t site = frames_first_not(&fr, by == BY_WHOLE_STACK ? is_wait : is_allocator);
+        /* Thread groups are whole stacks; heap stacks start at the site. */
+        size_t first = by == BY_WHOLE_STACK ? 0 : site;
         key.len = 0;
         size_t last = by == BY_SITE ? site + 1 : fr.n;
-        for (size_t i = site; i < last && i < fr.n; i++) {
+        for (size_t i = first; i < last && i < fr.n; i++) {
             strbuf_puts(&key, frame_name(&fr, i));
             strbuf_putc(&key, '\x1f');
         }
@@ -390,6 +410,20 @@ static void fmt_time(char *buf, size_t n, int64_t ns)
         snprintf(buf, n, "unknown");
 }
 
+/* A time span for people: 850 ms, 42.0 s, 12.5 min, 3.25 h. */
+static void fmt_span(char *buf, size_t n, int64_t ns)
+{
+    double s = (double)ns / 1e9;
+    if (s < 1)
+        snprintf(buf, n, "%.0f ms", s * 1e3);
+    else if (s < 120)
+        snprintf(buf, n, "%.1f s", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%.1f min", s / 60);
+    else
+        snprintf(buf, n, "%.2f h", s / 3600);
+}
+
 static void fmt_signed(char *buf, size_t n, int64_t v, const char *unit)
 {
     char h[40];
@@ -481,14 +515,14 @@ static int what_was_profiled(report_doc *doc, report_inputs *in)
     ROW("Latest profile", buf);
     const report_profile *cpu = report_latest(in, REPORT_CPU);
     if (cpu && cpu->p->duration_nanos) {
-        units_human(buf, sizeof buf, cpu->p->duration_nanos, "nanoseconds");
+        fmt_span(buf, sizeof buf, cpu->p->duration_nanos);
         ROW("CPU profile duration", buf);
     }
     if (last > first) {
         char a[64], b[64], d[64];
         fmt_time(a, sizeof a, first);
         fmt_time(b, sizeof b, last);
-        units_human(d, sizeof d, last - first, "nanoseconds");
+        fmt_span(d, sizeof d, last - first);
         snprintf(buf, sizeof buf, "%s (%s to %s)", d, a, b);
         ROW("Profiles span", buf);
     }
@@ -575,7 +609,7 @@ static int heap_sections(report_doc *doc, report_inputs *in, const report_option
         units_human(b, sizeof b, total, unit);
         fmt_signed(c, sizeof c, total - btotal, unit);
         fmt_per_hour(d, sizeof d, total - btotal, dt, unit);
-        units_human(e, sizeof e, dt > 0 ? dt : 0, "nanoseconds");
+        fmt_span(e, sizeof e, dt);
         if ((rc = report_doc_verdict(doc, "In-use heap went from %s to %s (%s) in %s between %s and %s: %s.",
                               a, b, c, dt > 0 ? e : "an unknown time", base->name, latest->name, d)))
             goto out;
@@ -767,7 +801,7 @@ static int thread_section(report_doc *doc, report_inputs *in, const report_optio
                          groups.n ? v[0]->site : "none");
     if (rc)
         goto out;
-    static const char *const hdr[] = {"Threads", "Change", "Names and labels", "Innermost frame",
+    static const char *const hdr[] = {"Threads", "Change", "Names and labels", "Waiting in",
                                       "Called from"};
     report_table *t = doc_table(doc);
     if (!t || report_table_init(t, "Largest groups of identical thread stacks", 5, hdr, "rrlll",

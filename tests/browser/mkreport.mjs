@@ -1,0 +1,79 @@
+// Writes the inputs of a report whose every string is hostile to markdown,
+// HTML and SVG: two heap profiles an hour apart (base.pb, latest.pb), a CPU
+// profile (cpu.pb) and a goroutine profile (goroutine.pb), for
+// tests/cli/report.sh and report.test.mjs. Plain node, no dependencies.
+//
+//   node mkreport.mjs OUTDIR
+//
+// The leak is known: the stack main;serve;<leaker> grows by LEAK bytes
+// between the two profiles (TIME_BASE, TIME_LATEST), so the report's first
+// suspect and its growth per hour are known too; the names below are
+// printed one per line (JSON) to OUTDIR/names.json for the checks.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encode, hostileNames } from "./mkpprof.mjs";
+
+// Markdown's syntax in names: tables, emphasis, code, links, images, raw
+// HTML, headings, entities, strikethrough, math, line breaks.
+export const mdNames = [
+  "pipe|in|name", "`code` span", "*em* and **strong**", "_under_score_", "[link](http://example.invalid/x)",
+  "![img](http://example.invalid/i.png)", "<img src=x onerror=alert(6)>", "# not a heading",
+  "line\nbreak", "~~struck~~", "$x^2$", "&amp;entity", "back\\slash", "<b>bold</b>",
+];
+export const leaker = "leak|<script>alert(7)</script>*`x`_[y](z)";
+export const LEAK = 50 * 1024 * 1024;
+export const TIME_BASE = 1764158400n * 1000000000n; // 2025-11-26 12:00:00 UTC
+export const TIME_LATEST = TIME_BASE + 3600n * 1000000000n;
+
+function varint(n) {
+  let v = BigInt.asUintN(64, BigInt(n));
+  const out = [];
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+// Profile fields the encoder leaves out, appended (protobuf takes fields in
+// any order): time_nanos (9), duration_nanos (10).
+const timeField = (field, ns) => Buffer.concat([varint((field << 3) | 0), varint(ns)]);
+
+const heapTypes = [["alloc_objects", "count"], ["alloc_space", "bytes"], ["inuse_objects", "count"], ["inuse_space", "bytes"]];
+const names = [...mdNames, ...hostileNames.filter((n) => typeof n === "string" && n)];
+
+function heap(grown) {
+  const samples = names.map((name, i) => {
+    const b = 4096 * (i + 1);
+    return { stack: ["main", "serve", { name, file: `src/${i}|x_*.c`, line: i + 1, mapping: 1 }, "malloc"], values: [i + 1, b, i + 1, b] };
+  });
+  const leak = grown ? LEAK + 1024 * 1024 : 1024 * 1024;
+  samples.push({ stack: ["main", "serve", { name: leaker, file: "cache<|>.c", line: 42, mapping: 1 }, "malloc"], values: [leak / 1024, leak, leak / 1024, leak] });
+  return { types: heapTypes, periodType: ["space", "bytes"], period: 524288, mappings: ["/srv/bin/svc|<x>"], samples };
+}
+
+export function write(dir) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "base.pb"), Buffer.concat([encode(heap(false)), timeField(9, TIME_BASE)]));
+  writeFileSync(join(dir, "latest.pb"), Buffer.concat([encode(heap(true)), timeField(9, TIME_LATEST)]));
+  const cpu = {
+    types: [["samples", "count"], ["cpu", "nanoseconds"]], periodType: ["cpu", "nanoseconds"], period: 10000000,
+    samples: names.map((name, i) => ({ stack: ["main", "work", name], values: [i + 1, (i + 1) * 10000000] })),
+  };
+  writeFileSync(join(dir, "cpu.pb"), Buffer.concat([encode(cpu), timeField(9, TIME_LATEST), timeField(10, 30000000000n)]));
+  const threads = {
+    types: [["goroutine", "count"]],
+    samples: names.map((name, i) => ({ stack: ["main", name, "runtime.gopark"], values: [i + 1] })),
+  };
+  writeFileSync(join(dir, "goroutine.pb"), Buffer.concat([encode(threads), timeField(9, TIME_LATEST)]));
+  writeFileSync(join(dir, "names.json"), JSON.stringify({ names, leaker, leak: LEAK, seconds: 3600 }));
+}
+
+if ((process.argv[1] || "").endsWith("mkreport.mjs")) {
+  if (!process.argv[2]) {
+    console.error("usage: mkreport.mjs OUTDIR");
+    process.exit(2);
+  }
+  write(process.argv[2]);
+}

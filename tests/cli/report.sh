@@ -1,0 +1,139 @@
+# `hearth report` (render/report*.c): on profiles whose every name is
+# hostile (tests/browser/mkreport.mjs), summary.md renders as valid tables
+# in GitHub's markdown (cmark-gfm) with every name shown as text;
+# index.html loads nothing and shows every chart; every PNG decodes; the
+# tar.gz holds exactly the folder. On a live process under libhearth with a
+# known leak, the first suspect is the leaking site and its growth per hour
+# is within 20% of the true rate. Bad input: one line, exit 1, nothing
+# written. The browser half (Chromium) is tests/browser/report.test.mjs.
+. tests/cli/lib.sh
+
+CHECK="python3 tests/tools/report_check.py"
+CC=${CC:-gcc}
+LIBSO=${HEARTH_SAMPLER_LIB:-$BUILD/libhearth.so}
+
+# --- a report of hostile profiles -------------------------------------------
+node tests/browser/mkreport.mjs "$TMP/in" || not_ok make_inputs
+R=$TMP/out/rep
+mkdir -p "$TMP/out"
+if "$HEARTH" report "$TMP/in/base.pb" "$TMP/in/latest.pb" "$TMP/in/cpu.pb" "$TMP/in/goroutine.pb" \
+        -n 50 -o "$R" >"$TMP/stdout" 2>"$TMP/err"; then
+    ok report_of_hostile_profiles
+else
+    not_ok report_of_hostile_profiles "$(cat "$TMP/err")"
+fi
+[ -s "$TMP/err" ] && not_ok report_is_quiet "$(cat "$TMP/err")" || ok report_is_quiet
+
+want="cpu.png cpu.svg heap-allocs.png heap-allocs.svg heap-growth.png heap-growth.svg heap-inuse.png heap-inuse.svg index.html summary.md threads.png threads.svg"
+got=$(ls "$R" | tr '\n' ' ' | sed 's/ $//')
+[ "$got" = "$want" ] && ok report_writes_every_chart_as_svg_and_png || not_ok report_writes_every_chart_as_svg_and_png "got:  $got
+want: $want"
+
+# summary.md in GitHub's markdown: tables intact, no name became markup.
+cmark-gfm --unsafe -e table "$R/summary.md" >"$TMP/summary.html" 2>"$TMP/err" || not_ok cmark_gfm_renders "$(cat "$TMP/err")"
+check summary_md_renders_as_valid_tables_with_every_name_as_text \
+    $CHECK md "$R/summary.md" "$TMP/summary.html" "$TMP/in/names.json"
+grep -q '^## Leak suspects$' "$R/summary.md" && grep -q '^## Top in-use heap sites$' "$R/summary.md" &&
+    grep -q '^## Top CPU functions$' "$R/summary.md" &&
+    grep -q '^## Largest groups of identical thread stacks$' "$R/summary.md" &&
+    grep -q '^## What was profiled$' "$R/summary.md" &&
+    ok summary_has_every_section || not_ok summary_has_every_section "$(grep '^##' "$R/summary.md")"
+
+# The known leak: 50 MiB in one hour, in a stack named to break everything.
+line=$($CHECK suspect "$R/summary.md")
+site=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).leaker)' "$TMP/in/names.json")
+if [ "$line" = "$(printf '%s\t%s' "$site" 52428800)" ]; then
+    ok first_suspect_and_rate_of_the_known_leak
+else
+    not_ok first_suspect_and_rate_of_the_known_leak "got: $line"
+fi
+grep -q '| CPU profile duration | 30.0 s |' "$R/summary.md" && grep -q '| Profiles span | 1.00 h (' "$R/summary.md" &&
+    ok what_was_profiled_times || not_ok what_was_profiled_times "$(sed -n '/What was profiled/,/^## Inputs/p' "$R/summary.md")"
+
+check index_html_is_self_contained_and_shows_every_chart \
+    $CHECK html "$R/index.html" "$R" "$TMP/in/names.json"
+check every_png_decodes $CHECK png "$R"/*.png
+if xmllint --noout "$R"/*.svg 2>"$TMP/err"; then ok svgs_are_xml; else not_ok svgs_are_xml "$(cat "$TMP/err")"; fi
+
+# The archive holds exactly the folder, byte for byte.
+if tar tzf "$R.tar.gz" >"$TMP/list" 2>"$TMP/err"; then
+    (cd "$TMP/out" && find rep -type f | sort) >"$TMP/files"
+    grep -v '/$' "$TMP/list" | sort >"$TMP/listed"
+    mkdir -p "$TMP/x"
+    if cmp -s "$TMP/files" "$TMP/listed" && grep -qx 'rep/' "$TMP/list" &&
+            tar xzf "$R.tar.gz" -C "$TMP/x" && diff -r "$R" "$TMP/x/rep" >"$TMP/err" 2>&1; then
+        ok tarball_lists_and_unpacks_to_the_folder
+    else
+        not_ok tarball_lists_and_unpacks_to_the_folder "$(diff "$TMP/files" "$TMP/listed"; cat "$TMP/err")"
+    fi
+else
+    not_ok tarball_lists_and_unpacks_to_the_folder "$(cat "$TMP/err")"
+fi
+gzip -t "$R.tar.gz" && ok tarball_is_valid_gzip || not_ok tarball_is_valid_gzip
+
+# A second report into the same folder replaces the files; no temp files.
+"$HEARTH" report "$TMP/in/latest.pb" -o "$R" 2>"$TMP/err" && [ -z "$(ls "$TMP/out" "$R" | grep '\.tmp\.')" ] &&
+    ! grep -q '^## Leak suspects' "$R/summary.md" && grep -q 'One heap profile only' "$R/summary.md" &&
+    ok report_again_into_the_same_folder || not_ok report_again_into_the_same_folder "$(cat "$TMP/err")"
+
+# --- bad input: one line naming the file and position, exit 1, nothing written
+head -c 300 "$TMP/in/latest.pb" >"$TMP/in/cut.pb"
+"$HEARTH" report "$TMP/in/base.pb" "$TMP/in/cut.pb" -o "$TMP/out/bad" >"$TMP/out/stdout" 2>"$TMP/err"
+st=$?
+if [ $st -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^hearth: $TMP/in/cut.pb: .*offset" "$TMP/err" &&
+        [ ! -e "$TMP/out/bad" ] && [ ! -e "$TMP/out/bad.tar.gz" ]; then
+    ok bad_input_one_line_exit_1_nothing_written
+else
+    not_ok bad_input_one_line_exit_1_nothing_written "exit $st: $(cat "$TMP/err"); $(ls "$TMP/out")"
+fi
+"$HEARTH" report "$TMP/in/latest.pb" --base "$TMP/in/cpu.pb" -o "$TMP/out/bad" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q 'cpu.pb: --base: no heap profile' "$TMP/err" &&
+    [ ! -e "$TMP/out/bad" ] && ok base_must_be_a_heap_profile || not_ok base_must_be_a_heap_profile "exit $st: $(cat "$TMP/err")"
+"$HEARTH" report -o "$TMP/out/bad" >/dev/null 2>&1
+[ $? -eq 2 ] && ok no_inputs_is_usage || not_ok no_inputs_is_usage
+"$HEARTH" report "$TMP/in/latest.pb" >/dev/null 2>&1
+[ $? -eq 2 ] && ok no_output_is_usage || not_ok no_output_is_usage
+
+# --- the leak of a live process, under libhearth ---------------------------
+# report_leak keeps RATE bytes a second in cache_keep_response; two heap
+# dumps (SIGUSR2) 5 s apart; 64 KiB sampling gives about 300 samples of the
+# leak in between, a few percent of spread.
+RATE=4194304
+$CC -O2 -g -o "$TMP/leak" tests/workloads/report_leak.c 2>"$TMP/err" || not_ok build_report_leak "$(cat "$TMP/err")"
+mkdir -p "$TMP/dumps"
+LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/dumps/h HEARTH_ALLOC_RATE=65536 HEARTH_DUMP_AT_EXIT=off \
+    "$TMP/leak" $RATE >"$TMP/leak.out" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$TMP/leak.out" && break; sleep 0.1; done
+sleep 0.5
+dump() { # waits for dump number $1
+    kill -USR2 $pid
+    for _ in $(seq 100); do [ -e "$TMP/dumps/h.$pid.$1.heap.pb.gz" ] && return 0; sleep 0.05; done
+    return 1
+}
+dump 1 && sleep 5 && dump 2 || not_ok two_heap_dumps "$(ls "$TMP/dumps")"
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
+if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/err"; then
+    line=$($CHECK suspect "$TMP/leakrep/summary.md")
+    site=${line%%	*}
+    rate=${line#*	}
+    want=$((RATE * 3600))
+    if [ "$site" = cache_keep_response ]; then
+        ok "first_suspect_is_the_leaking_site ($site)"
+    else
+        not_ok first_suspect_is_the_leaking_site "$line"
+    fi
+    # |rate - want| <= 20% of want
+    if [ -n "$rate" ] && awk -v r="$rate" -v w="$want" 'BEGIN { d = r - w; if (d < 0) d = -d; exit !(d <= 0.2 * w) }'; then
+        ok "growth_rate_within_20_percent ($(awk -v r="$rate" -v w="$want" 'BEGIN { printf "%.1f%% of the true rate", 100 * r / w }'))"
+    else
+        not_ok growth_rate_within_20_percent "measured $rate B/h, true $want B/h"
+    fi
+    grep -q "| PID | $pid |" "$TMP/leakrep/summary.md" && grep -q "| Binary | $TMP/leak |" "$TMP/leakrep/summary.md" &&
+        ok what_was_profiled_pid_and_binary || not_ok what_was_profiled_pid_and_binary "$(sed -n '/What was profiled/,/^## Inputs/p' "$TMP/leakrep/summary.md")"
+else
+    not_ok report_of_live_dumps "$(cat "$TMP/err")"
+fi
+finish
