@@ -97,12 +97,12 @@ st=$?
 
 # --- the leak of a live process, under libhearth ---------------------------
 # report_leak keeps RATE bytes a second in cache_keep_response; two heap
-# dumps (SIGUSR2) 5 s apart; 64 KiB sampling gives about 300 samples of the
+# dumps (SIGUSR2) 5 s apart; 32 KiB sampling gives about 600 samples of the
 # leak in between, a few percent of spread.
 RATE=4194304
 $CC -O2 -g -o "$TMP/leak" tests/workloads/report_leak.c 2>"$TMP/err" || not_ok build_report_leak "$(cat "$TMP/err")"
 mkdir -p "$TMP/dumps"
-LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/dumps/h HEARTH_ALLOC_RATE=65536 HEARTH_DUMP_AT_EXIT=off \
+LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/dumps/h HEARTH_ALLOC_RATE=32768 HEARTH_DUMP_AT_EXIT=off \
     "$TMP/leak" $RATE >"$TMP/leak.out" &
 pid=$!
 for _ in $(seq 50); do grep -q ready "$TMP/leak.out" && break; sleep 0.1; done
