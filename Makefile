@@ -46,7 +46,7 @@ LIBSO   := $(BUILD)/libhearth.so
 LIBA    := $(BUILD)/libhearth.a
 UNIT    := $(BUILD)/tests/unit_tests
 
-.PHONY: all deps test check tsan fuzz fuzz-build bench demo install clean goldens
+.PHONY: all deps test check tsan fuzz fuzz-build bench demo install clean goldens examples
 
 all: $(HEARTH) $(LIBSO) $(LIBA)
 
@@ -99,8 +99,25 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The example services (examples/README.md): subjects for the sampler and
+# the demo. Always -O2 -g without frame pointers, like a production build,
+# and linked with nothing of ours: libhearth reaches them by LD_PRELOAD.
+EXAMPLES := $(BUILD)/examples/leaky_service $(BUILD)/examples/steady_service \
+            $(BUILD)/examples/go_service
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/%_service: examples/%_service.c examples/service.c examples/service.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -g -fomit-frame-pointer -pthread \
+	    -o $@ $< examples/service.c -lm
+
+# Standard library only, so it builds offline.
+$(BUILD)/examples/go_service: $(wildcard examples/go/*.go) examples/go/go.mod
+	@mkdir -p $(dir $@)
+	cd examples/go && GOFLAGS=-mod=mod GOPROXY=off go build -o $(abspath $@) .
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+	@$(MAKE) --no-print-directory all examples $(UNIT) $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
 	@BUILD=$(BUILD) tests/run
 
 # Every test again under AddressSanitizer and UndefinedBehaviorSanitizer,

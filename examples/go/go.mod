@@ -1,0 +1,3 @@
+module hearth/examples/go
+
+go 1.19
