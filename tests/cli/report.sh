@@ -2,14 +2,13 @@
 # hostile (tests/browser/mkreport.mjs), summary.md renders as valid tables
 # in GitHub's markdown (cmark-gfm) with every name shown as text;
 # index.html loads nothing and shows every chart; every PNG decodes; the
-# tar.gz holds exactly the folder. On a live process under libhearth with a
-# known leak, the first suspect is the leaking site and its growth per hour
+# tar.gz holds exactly the folder. On the leaky example service under
+# libhearth, the first suspect is the leaking site and its growth per hour
 # is within 20% of the true rate. Bad input: one line, exit 1, nothing
 # written. The browser half (Chromium) is tests/browser/report.test.mjs.
 . tests/cli/lib.sh
 
 CHECK="python3 tests/tools/report_check.py"
-CC=${CC:-gcc}
 LIBSO=${HEARTH_SAMPLER_LIB:-$BUILD/libhearth.so}
 
 # --- a report of hostile profiles -------------------------------------------
@@ -95,18 +94,19 @@ st=$?
 "$HEARTH" report "$TMP/in/latest.pb" >/dev/null 2>&1
 [ $? -eq 2 ] && ok no_output_is_usage || not_ok no_output_is_usage
 
-# --- the leak of a live process, under libhearth ---------------------------
-# report_leak keeps RATE bytes a second in cache_keep_response; two heap
-# dumps (SIGUSR2) 5 s apart; 32 KiB sampling gives about 600 samples of the
-# leak in between, a few percent of spread.
+# --- the leak of the leaky example service, under libhearth ----------------
+# examples/leaky_service with every mistake on puts RATE bytes a second into
+# a cache that never evicts (cache_insert); two heap dumps (SIGUSR2) 5 s
+# apart; 32 KiB sampling gives about 600 samples of the leak in between, a
+# few percent of spread.
 RATE=4194304
-$CC -O2 -g -o "$TMP/leak" tests/workloads/report_leak.c 2>"$TMP/err" || not_ok build_report_leak "$(cat "$TMP/err")"
+LEAKY=$BUILD/examples/leaky_service
+[ -x "$LEAKY" ] || not_ok leaky_service_built "no $LEAKY: make examples"
 mkdir -p "$TMP/dumps"
 LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/dumps/h HEARTH_ALLOC_RATE=32768 HEARTH_DUMP_AT_EXIT=off \
-    "$TMP/leak" $RATE >"$TMP/leak.out" &
+    "$LEAKY" --all --leak-rate $RATE >"$TMP/leak.out" &
 pid=$!
-for _ in $(seq 50); do grep -q ready "$TMP/leak.out" && break; sleep 0.1; done
-sleep 0.5
+for _ in $(seq 50); do grep -q 't=1s' "$TMP/leak.out" && break; sleep 0.1; done
 dump() { # waits for dump number $1
     kill -USR2 $pid
     for _ in $(seq 100); do [ -e "$TMP/dumps/h.$pid.$1.heap.pb.gz" ] && return 0; sleep 0.05; done
@@ -120,7 +120,7 @@ if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/e
     site=${line%%	*}
     rate=${line#*	}
     want=$((RATE * 3600))
-    if [ "$site" = cache_keep_response ]; then
+    if [ "$site" = cache_insert ]; then
         ok "first_suspect_is_the_leaking_site ($site)"
     else
         not_ok first_suspect_is_the_leaking_site "$line"
@@ -131,7 +131,8 @@ if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/e
     else
         not_ok growth_rate_within_20_percent "measured $rate B/h, true $want B/h"
     fi
-    grep -q "| PID | $pid |" "$TMP/leakrep/summary.md" && grep -q "| Binary | $TMP/leak |" "$TMP/leakrep/summary.md" &&
+    grep -qF "| PID | $pid |" "$TMP/leakrep/summary.md" &&
+        grep -qF "| Binary | $(cd "$(dirname "$LEAKY")" && pwd)/leaky\_service |" "$TMP/leakrep/summary.md" &&
         ok what_was_profiled_pid_and_binary || not_ok what_was_profiled_pid_and_binary "$(sed -n '/What was profiled/,/^## Inputs/p' "$TMP/leakrep/summary.md")"
 else
     not_ok report_of_live_dumps "$(cat "$TMP/err")"
