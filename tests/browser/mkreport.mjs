@@ -11,7 +11,7 @@
 // printed one per line (JSON) to OUTDIR/names.json for the checks.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encode, hostileNames } from "./mkpprof.mjs";
+import { encode, hostileNames, varint } from "./mkpprof.mjs";
 
 // Markdown's syntax in names: tables, emphasis, code, links, images, raw
 // HTML, headings, entities, strikethrough, math, line breaks.
@@ -25,17 +25,6 @@ export const LEAK = 50 * 1024 * 1024;
 export const TIME_BASE = 1764158400n * 1000000000n; // 2025-11-26 12:00:00 UTC
 export const TIME_LATEST = TIME_BASE + 3600n * 1000000000n;
 
-function varint(n) {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return Buffer.from(out);
-}
 // Profile fields the encoder leaves out, appended (protobuf takes fields in
 // any order): time_nanos (9), duration_nanos (10).
 const timeField = (field, ns) => Buffer.concat([varint((field << 3) | 0), varint(ns)]);

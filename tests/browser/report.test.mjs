@@ -14,29 +14,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { expect, finish, HEARTH, launch, notOk, OUT } from "./harness.mjs";
 import { write } from "./mkreport.mjs";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
-const arg = (name, dflt) => {
-  const k = process.argv.indexOf(name);
-  return k >= 0 ? process.argv[k + 1] : dflt;
-};
-const HEARTH = resolve(root, arg("--hearth", process.env.HEARTH || "build/hearth"));
-const OUT = resolve(root, arg("--out", "tests/out"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-let passed = 0, failed = 0;
-function ok(name) { passed++; console.log(`PASS ${name}`); }
-function notOk(name, why) {
-  failed++;
-  console.log(`FAIL ${name}`);
-  if (why) console.log(String(why).split("\n").map((l) => "  " + l).join("\n"));
-}
-const expect = (name, cond, why) => (cond ? ok(name) : notOk(name, why));
 
 const tmp = mkdtempSync(join(tmpdir(), "hearth-report-"));
 mkdirSync(OUT, { recursive: true });
@@ -48,11 +29,7 @@ try {
   execFileSync(HEARTH, ["report", ...inputs, "-n", "50", "-o", rep], { stdio: ["ignore", "ignore", "pipe"] });
   const svgs = readdirSync(rep).filter((f) => f.endsWith(".svg")).sort();
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
   const index = pathToFileURL(join(rep, "index.html")).href;
   const requests = [], errors = [], dialogs = [];
@@ -112,5 +89,4 @@ try {
   if (browser) await browser.close();
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

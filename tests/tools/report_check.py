@@ -92,6 +92,17 @@ class Tree(html.parser.HTMLParser):
             self.cell[1] += data
 
 
+def check_names(path, tree, names_path):
+    """Every name of NAMES.json is in the document's text as it is."""
+    if not names_path:
+        return
+    text = "".join(tree.text)
+    names = json.load(open(names_path, encoding="utf-8"))
+    for n in names["names"] + [names["leaker"]]:
+        if as_text(n) not in text:
+            problem(f"{path}: name {n!r} is not shown as text")
+
+
 def md_tables(src):
     """(header cell count, number of body rows) of each table in markdown
     source: a line starting with '|' followed by a delimiter row. A body row
@@ -141,12 +152,7 @@ def check_md(summary, rendered, names_path=None):
             problem(f"{summary}: a link to {attrs.get('href')!r}, not a file of the report")
         if tag == "img" and attrs.get("src") not in files:
             problem(f"{summary}: an image from {attrs.get('src')!r}, not a file of the report")
-    text = "".join(t.text)
-    if names_path:
-        names = json.load(open(names_path, encoding="utf-8"))
-        for n in names["names"] + [names["leaker"]]:
-            if as_text(n) not in text:
-                problem(f"{summary}: name {n!r} is not shown as text")
+    check_names(summary, t, names_path)
 
 
 def check_html(index, folder, names_path=None):
@@ -181,12 +187,7 @@ def check_html(index, folder, names_path=None):
         path = os.path.join(folder, f or "")
         if f in svgs and open(path, "rb").read() != data:
             problem(f"{index}: the chart {f} differs from the file")
-    text = "".join(t.text)
-    if names_path:
-        names = json.load(open(names_path, encoding="utf-8"))
-        for n in names["names"] + [names["leaker"]]:
-            if as_text(n) not in text:
-                problem(f"{index}: name {n!r} is not shown as text")
+    check_names(index, t, names_path)
 
 
 def check_png(path):
