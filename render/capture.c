@@ -105,8 +105,10 @@ static int write_meta(const capture *c)
 {
     strbuf m;
     strbuf_init(&m);
-    strbuf_append(&m, c->meta_head.buf, c->meta_head.len);
-    strbuf_append(&m, c->files.buf, c->files.len);
+    if (c->meta_head.len)
+        strbuf_append(&m, c->meta_head.buf, c->meta_head.len);
+    if (c->files.len)
+        strbuf_append(&m, c->files.buf, c->files.len);
     char path[4096];
     snprintf(path, sizeof path, "%s/capture.txt", c->dir);
     int rc = m.oom ? -1 : cli_write_output(path, m.buf, m.len);
