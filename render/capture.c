@@ -8,6 +8,7 @@
  */
 #include "capture.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,9 +203,20 @@ int capture_run(const char *url, const char *dir, const capture_options *o)
         fputs("hearth: out of memory\n", stderr);
         goto out;
     }
-    if (mkdir(dir, 0755) && errno != EEXIST) {
-        fprintf(stderr, "hearth: %s: cannot create the folder: %s\n", dir, strerror(errno));
-        goto out;
+    if (mkdir(dir, 0755)) {
+        /* Files of another capture would mix with this one's in the
+         * report: a capture goes into a new or empty folder. */
+        DIR *d = errno == EEXIST ? opendir(dir) : NULL;
+        struct dirent *e = NULL;
+        while (d && (e = readdir(d)) && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
+            ;
+        if (d)
+            closedir(d);
+        if (!d || e) {
+            fprintf(stderr, "hearth: %s: %s\n", dir, d ? "the folder is not empty; capture into a new one"
+                                                      : strerror(errno));
+            goto out;
+        }
     }
     char when[64];
     now_rfc3339(when, sizeof when);

@@ -15,10 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../formats/error.h"
 #include "cli.h"
 #include "png.h"
+#include "report_parts.h"
 #include "tarball.h"
 
 static int write_in(const char *dir, const char *name, const char *ext, const void *data,
@@ -127,6 +129,44 @@ out:
     return rc;
 }
 
+/* Charts of an earlier report into the same folder that this one does not
+ * draw (a CPU flame graph when there is no CPU profile now) would be
+ * stale, and packed into the archive: remove them. Only files named as
+ * the report names its charts are touched. */
+static int remove_stale(const char *dir, const report_doc *doc)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) && !rc) {
+        char stem[256];
+        size_t n = strlen(e->d_name);
+        if (n < 5 || n >= sizeof stem || (strcmp(e->d_name + n - 4, ".svg") &&
+                                          strcmp(e->d_name + n - 4, ".png")))
+            continue;
+        memcpy(stem, e->d_name, n - 4);
+        stem[n - 4] = 0;
+        if (!report_chart_name(stem))
+            continue;
+        bool drawn = false;
+        for (size_t i = 0; i < doc->n_charts && !drawn; i++)
+            drawn = !strcmp(doc->charts[i].file, stem) &&
+                    (e->d_name[n - 3] == 's' || doc->charts[i].png.len);
+        if (drawn)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) && errno != ENOENT) {
+            fprintf(stderr, "hearth: %s: cannot remove the stale chart: %s\n", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
 int report_run(const char *dir, const char *const *paths, size_t n_paths,
                const char *base, const char *const *timelines, size_t n_timelines,
                size_t max_input, const report_options *o)
@@ -160,6 +200,8 @@ int report_run(const char *dir, const char *const *paths, size_t n_paths,
         fprintf(stderr, "hearth: %s: cannot create the folder: %s\n", dir, strerror(errno));
         goto out;
     }
+    if (remove_stale(dir, &doc))
+        goto out;
     for (size_t i = 0; i < doc.n_charts; i++) {
         const report_chart *c = &doc.charts[i];
         if (write_in(dir, c->file, ".svg", c->svg.buf, c->svg.len) ||

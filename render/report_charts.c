@@ -18,6 +18,19 @@
 #include "report_parts.h"
 #include "units.h"
 
+bool report_chart_name(const char *stem)
+{
+    static const char *const names[] = {
+        "timeline", "heap-growth", "heap-inuse", "heap-allocs", "cpu", "threads",
+        "heap-graph", "cpu-graph",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(stem, names[i]))
+            return true;
+    return !strncmp(stem, "other-", 6) && stem[6] >= '1' && stem[6] <= '9' &&
+           strspn(stem + 6, "0123456789") == strlen(stem + 6);
+}
+
 report_chart *report_chart_add(report_doc *doc, const char *file, const char *title,
                                const char *caption)
 {

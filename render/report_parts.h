@@ -8,6 +8,10 @@
 
 #include "report.h"
 
+/* Whether stem (a file name without .svg/.png) is one the report's charts
+ * are written as: heap-inuse, cpu, other-3, ... */
+bool report_chart_name(const char *stem);
+
 /* Appends an empty chart to doc (its strings copied). NULL on ENOMEM. */
 report_chart *report_chart_add(report_doc *doc, const char *file, const char *title,
                                const char *caption);

@@ -132,6 +132,11 @@ st=$?
 st=$?
 [ $st -eq 1 ] && grep -q "^hearth: http://127.0.0.1:1/debug/pprof/cmdline: .*; kept in $TMP/none: nothing\$" "$TMP/err" &&
     ok nothing_listening || not_ok nothing_listening "exit $st: $(cat "$TMP/err")"
+# Another capture's files would mix with this one's: a new or empty folder.
+"$HEARTH" capture http://127.0.0.1:1 -o "$C" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && grep -qx "hearth: $C: the folder is not empty; capture into a new one" "$TMP/err" &&
+    ok capture_refuses_a_folder_in_use || not_ok capture_refuses_a_folder_in_use "exit $st: $(cat "$TMP/err")"
 "$HEARTH" capture not-a-url -o "$TMP/x" 2>/dev/null
 [ $? -eq 1 ] && ok capture_needs_a_url || not_ok capture_needs_a_url
 finish

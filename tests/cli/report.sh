@@ -70,10 +70,18 @@ else
 fi
 gzip -t "$R.tar.gz" && ok tarball_is_valid_gzip || not_ok tarball_is_valid_gzip
 
-# A second report into the same folder replaces the files; no temp files.
-"$HEARTH" report "$TMP/in/latest.pb" -o "$R" 2>"$TMP/err" && [ -z "$(ls "$TMP/out" "$R" | grep '\.tmp\.')" ] &&
-    ! grep -q '^## Leak suspects' "$R/summary.md" && grep -q 'One heap profile only' "$R/summary.md" &&
-    ok report_again_into_the_same_folder || not_ok report_again_into_the_same_folder "$(cat "$TMP/err")"
+# A second report into the same folder replaces the files and removes the
+# charts it no longer draws (no CPU profile now), but nothing else; no
+# temp files.
+echo "my notes" >"$R/notes.txt"
+if "$HEARTH" report "$TMP/in/latest.pb" -o "$R" 2>"$TMP/err" && [ -z "$(ls "$TMP/out" "$R" | grep '\.tmp\.')" ] &&
+        ! grep -q '^## Leak suspects' "$R/summary.md" && grep -q 'One heap profile only' "$R/summary.md" &&
+        [ "$(ls "$R" | tr '\n' ' ')" = "heap-allocs.png heap-allocs.svg heap-inuse.png heap-inuse.svg index.html notes.txt summary.md " ] &&
+        tar tzf "$R.tar.gz" | grep -qx rep/notes.txt && ! tar tzf "$R.tar.gz" | grep -q cpu; then
+    ok report_again_into_the_same_folder_drops_stale_charts
+else
+    not_ok report_again_into_the_same_folder_drops_stale_charts "$(cat "$TMP/err"; ls "$R")"
+fi
 
 # --- bad input: one line naming the file and position, exit 1, nothing written
 head -c 300 "$TMP/in/latest.pb" >"$TMP/in/cut.pb"
