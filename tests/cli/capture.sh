@@ -72,6 +72,12 @@ check capture_pngs_decode $CHECK png "$C"/*.png
 tar tzf "$C.tar.gz" >"$TMP/list" 2>&1 && grep -qx 'cap1/heap.pb.gz' "$TMP/list" && grep -qx 'cap1/capture.txt' "$TMP/list" &&
     grep -qx 'cap1/index.html' "$TMP/list" && ok tarball_has_profiles_and_report || not_ok tarball_has_profiles_and_report "$(cat "$TMP/list")"
 
+# The report also takes URLs, like every command.
+"$HEARTH" report "$URL/debug/pprof/heap" "$URL/debug/pprof/goroutine" -o "$TMP/urlrep" 2>"$TMP/err" &&
+    grep -q "^## Largest groups of identical thread stacks" "$TMP/urlrep/summary.md" &&
+    grep -qF "| $URL/debug/pprof/heap | heap |" "$TMP/urlrep/summary.md" &&
+    ok report_of_urls || not_ok report_of_urls "$(cat "$TMP/err")"
+
 # A second capture a few seconds later, against the first: the leak shows.
 sleep 2
 C2=$TMP/cap2
