@@ -234,9 +234,87 @@ typedef enum agg_by { BY_STACK_FROM_SITE, BY_SITE, BY_WHOLE_STACK } agg_by;
 /* At most this many callers are listed in a table's stack column. */
 #define STACK_SHOWN 8
 
+/* Sums that saturate: values come from untrusted files. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+/* Fills a fresh entry's site, its file:line, and its callers from the
+ * frames of the sample that created it. Returns 0 or HEARTH_ENOMEM. */
+static int entry_describe(agg_entry *e, const frames *fr, size_t site, strbuf *tmp)
+{
+    if (site >= fr->n) {
+        e->site = strdup("(no frames)");
+        e->where = strdup("");
+        e->stack = strdup("");
+    } else {
+        e->site = strdup(frame_name(fr, site));
+        tmp->len = 0;
+        if (*fr->file[site]) {
+            strbuf_puts(tmp, fr->file[site]);
+            if (fr->line[site] > 0)
+                strbuf_printf(tmp, ":%" PRId64, fr->line[site]);
+        }
+        strbuf_putc(tmp, 0);
+        e->where = tmp->oom ? NULL : strdup(tmp->buf);
+        tmp->len = 0;
+        for (size_t i = site + 1; i < fr->n && i <= site + STACK_SHOWN; i++) {
+            if (i > site + 1)
+                strbuf_puts(tmp, " < ");
+            strbuf_puts(tmp, frame_name(fr, i));
+        }
+        if (fr->n > site + 1 + STACK_SHOWN)
+            strbuf_puts(tmp, " < ...");
+        strbuf_putc(tmp, 0);
+        e->stack = tmp->oom ? NULL : strdup(tmp->buf);
+    }
+    return e->site && e->where && e->stack ? 0 : hearth_error_set(HEARTH_ENOMEM, "out of memory");
+}
+
+/* Adds a sample's string labels ("key=value") to a thread group's list,
+ * each once, until the list passes 200 bytes. */
+static int entry_add_labels(agg_entry *e, const profile *p, const profile_sample *smp, strbuf *tmp)
+{
+    for (uint32_t l = 0; l < smp->n_labels; l++) {
+        if (!smp->labels[l].str)
+            continue;
+        tmp->len = 0;
+        strbuf_printf(tmp, "%s=%s", profile_str(p, smp->labels[l].key),
+                      profile_str(p, smp->labels[l].str));
+        strbuf_putc(tmp, 0);
+        if (tmp->oom)
+            return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+        if (e->labels && (strstr(e->labels, tmp->buf) || strlen(e->labels) > 200))
+            continue;
+        size_t n = (e->labels ? strlen(e->labels) : 0) + strlen(tmp->buf) + 3;
+        char *nl = malloc(n);
+        if (!nl)
+            return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+        snprintf(nl, n, "%s%s%s", e->labels ? e->labels : "", e->labels ? ", " : "", tmp->buf);
+        free(e->labels);
+        e->labels = nl;
+    }
+    return 0;
+}
+
 /*
  * Adds the values at vi (and objects at oi, or -1) of every sample of p to
- * a: into ->base when base, else ->now. Stacks are keyed as by says.
+ * a: into ->base when base, else ->now. Stacks are keyed as by says: heap
+ * stacks from their site (the first frame outside the allocator) to the
+ * root, or the site alone; thread stacks whole, their "site" the first
+ * frame outside the scheduler's and libc's waits.
  */
 static int agg_add(agg *a, const profile *p, int vi, int oi, bool base, agg_by by)
 {
@@ -251,87 +329,32 @@ static int agg_add(agg *a, const profile *p, int vi, int oi, bool base, agg_by b
         if ((rc = frames_load(&fr, p, smp)))
             break;
         size_t site = frames_first_not(&fr, by == BY_WHOLE_STACK ? is_wait : is_allocator);
-        /* Thread groups are whole stacks; heap stacks start at the site. */
         size_t first = by == BY_WHOLE_STACK ? 0 : site;
-        key.len = 0;
         size_t last = by == BY_SITE ? site + 1 : fr.n;
+        key.len = 0;
         for (size_t i = first; i < last && i < fr.n; i++) {
             strbuf_puts(&key, frame_name(&fr, i));
             strbuf_putc(&key, '\x1f');
         }
         strbuf_putc(&key, 0);
-        if (key.oom) {
-            rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-            break;
-        }
         bool fresh;
-        agg_entry *e = agg_get(a, key.buf, &fresh);
+        agg_entry *e = key.oom ? NULL : agg_get(a, key.buf, &fresh);
         if (!e) {
             rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
             break;
         }
-        if (fresh && fr.n > site) {
-            e->site = strdup(frame_name(&fr, site));
-            tmp.len = 0;
-            if (*fr.file[site]) {
-                strbuf_puts(&tmp, fr.file[site]);
-                if (fr.line[site] > 0)
-                    strbuf_printf(&tmp, ":%" PRId64, fr.line[site]);
-            }
-            strbuf_putc(&tmp, 0);
-            e->where = strdup(tmp.buf);
-            tmp.len = 0;
-            for (size_t i = site + 1; i < fr.n && i <= site + STACK_SHOWN; i++) {
-                if (i > site + 1)
-                    strbuf_puts(&tmp, " < ");
-                strbuf_puts(&tmp, frame_name(&fr, i));
-            }
-            if (fr.n > site + 1 + STACK_SHOWN)
-                strbuf_puts(&tmp, " < ...");
-            strbuf_putc(&tmp, 0);
-            e->stack = strdup(tmp.buf);
-            if (!e->site || !e->where || !e->stack) {
-                rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-                break;
-            }
-        } else if (fresh) {
-            e->site = strdup("(no frames)");
-            e->where = strdup("");
-            e->stack = strdup("");
-        }
-        int64_t v = smp->values[vi];
+        if (fresh && (rc = entry_describe(e, &fr, site, &tmp)))
+            break;
         if (base)
-            e->base += v;
+            e->base = sat_add(e->base, smp->values[vi]);
         else {
-            e->now += v;
+            e->now = sat_add(e->now, smp->values[vi]);
             if (oi >= 0)
-                e->objects += smp->values[oi];
-        }
-        /* Thread names and other string labels, a few per group. */
-        if (!base && by == BY_WHOLE_STACK) {
-            for (uint32_t l = 0; l < smp->n_labels; l++) {
-                if (!smp->labels[l].str)
-                    continue;
-                tmp.len = 0;
-                strbuf_printf(&tmp, "%s=%s", profile_str(p, smp->labels[l].key),
-                              profile_str(p, smp->labels[l].str));
-                strbuf_putc(&tmp, 0);
-                if (e->labels && (strstr(e->labels, tmp.buf) || strlen(e->labels) > 200))
-                    continue;
-                size_t n = (e->labels ? strlen(e->labels) : 0) + strlen(tmp.buf) + 3;
-                char *nl = malloc(n);
-                if (!nl) {
-                    rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-                    break;
-                }
-                snprintf(nl, n, "%s%s%s", e->labels ? e->labels : "", e->labels ? ", " : "", tmp.buf);
-                free(e->labels);
-                e->labels = nl;
-            }
+                e->objects = sat_add(e->objects, smp->values[oi]);
+            if (by == BY_WHOLE_STACK)
+                rc = entry_add_labels(e, p, smp, &tmp);
         }
     }
-    if (!rc && (key.oom || tmp.oom))
-        rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
     strbuf_fini(&key);
     strbuf_fini(&tmp);
     frames_fini(&fr);
@@ -427,7 +450,7 @@ static void fmt_span(char *buf, size_t n, int64_t ns)
 static void fmt_signed(char *buf, size_t n, int64_t v, const char *unit)
 {
     char h[40];
-    units_human(h, sizeof h, v < 0 ? -v : v, unit);
+    units_human(h, sizeof h, v < 0 ? (v == INT64_MIN ? INT64_MAX : -v) : v, unit);
     snprintf(buf, n, "%s%s", v < 0 ? "-" : "+", h);
 }
 
@@ -462,7 +485,7 @@ static int64_t total_of(const profile *p, int vi)
 {
     int64_t t = 0;
     for (size_t s = 0; s < p->n_samples; s++)
-        t += p->samples[s].values[vi];
+        t = sat_add(t, p->samples[s].values[vi]);
     return t;
 }
 
@@ -522,7 +545,7 @@ static int what_was_profiled(report_doc *doc, report_inputs *in)
         char a[64], b[64], d[64];
         fmt_time(a, sizeof a, first);
         fmt_time(b, sizeof b, last);
-        fmt_span(d, sizeof d, last - first);
+        fmt_span(d, sizeof d, sat_sub(last, first));
         snprintf(buf, sizeof buf, "%s (%s to %s)", d, a, b);
         ROW("Profiles span", buf);
     }
@@ -555,7 +578,7 @@ static int what_was_profiled(report_doc *doc, report_inputs *in)
 static int cmp_grew(const void *a, const void *b)
 {
     const agg_entry *x = *(agg_entry *const *)a, *y = *(agg_entry *const *)b;
-    int64_t dx = x->now - x->base, dy = y->now - y->base;
+    int64_t dx = sat_sub(x->now, x->base), dy = sat_sub(y->now, y->base);
     if (dx != dy)
         return dx > dy ? -1 : 1;
     return strcmp(x->key, y->key);
@@ -601,14 +624,14 @@ static int heap_sections(report_doc *doc, report_inputs *in, const report_option
     if (base) {
         const profile *bp = base->p;
         int bsi = sample_index(bp, "inuse_space");
-        int64_t btotal = total_of(bp, bsi), dt = latest->time_ns - base->time_ns;
+        int64_t btotal = total_of(bp, bsi), dt = sat_sub(latest->time_ns, base->time_ns);
         if ((rc = agg_add(&stacks, p, si, -1, false, BY_STACK_FROM_SITE)) ||
             (rc = agg_add(&stacks, bp, bsi, -1, true, BY_STACK_FROM_SITE)))
             goto out;
         units_human(a, sizeof a, btotal, unit);
         units_human(b, sizeof b, total, unit);
-        fmt_signed(c, sizeof c, total - btotal, unit);
-        fmt_per_hour(d, sizeof d, total - btotal, dt, unit);
+        fmt_signed(c, sizeof c, sat_sub(total, btotal), unit);
+        fmt_per_hour(d, sizeof d, sat_sub(total, btotal), dt, unit);
         fmt_span(e, sizeof e, dt);
         if ((rc = report_doc_verdict(doc, "In-use heap went from %s to %s (%s) in %s between %s and %s: %s.",
                               a, b, c, dt > 0 ? e : "an unknown time", base->name, latest->name, d)))
@@ -630,10 +653,10 @@ static int heap_sections(report_doc *doc, report_inputs *in, const report_option
         int64_t grew_total = 0;
         for (size_t i = 0; i < stacks.n; i++)
             if (v[i]->now > v[i]->base)
-                grew_total += v[i]->now - v[i]->base;
+                grew_total = sat_add(grew_total, sat_sub(v[i]->now, v[i]->base));
         for (size_t i = 0; i < stacks.n && i < o->top_n && !rc; i++) {
             agg_entry *x = v[i];
-            int64_t g = x->now - x->base;
+            int64_t g = sat_sub(x->now, x->base);
             if (g <= 0)
                 break;
             char rank[24], grew[64], pct[64], per[64], now[64];
@@ -791,7 +814,7 @@ static int thread_section(report_doc *doc, report_inputs *in, const report_optio
     if (base && groups.n && v[0]->now > v[0]->base)
         rc = report_doc_verdict(doc, "Threads: %" PRId64 " in %s, %" PRId64 " in %s (%+" PRId64 "); "
                          "the largest group, in %s, went from %" PRId64 " to %" PRId64 ".",
-                         tb, base->name, tn, now->name, tn - tb, v[0]->site, v[0]->base, v[0]->now);
+                         tb, base->name, tn, now->name, sat_sub(tn, tb), v[0]->site, v[0]->base, v[0]->now);
     else if (base)
         rc = report_doc_verdict(doc, "Threads: %" PRId64 " in %s, %" PRId64 " in %s (%+" PRId64 ").",
                          tb, base->name, tn, now->name, tn - tb);
@@ -816,7 +839,7 @@ static int thread_section(report_doc *doc, report_inputs *in, const report_optio
         char cnt[32], chg[32];
         snprintf(cnt, sizeof cnt, "%" PRId64, x->now);
         if (base)
-            snprintf(chg, sizeof chg, "%+" PRId64, x->now - x->base);
+            snprintf(chg, sizeof chg, "%+" PRId64, sat_sub(x->now, x->base));
         else
             snprintf(chg, sizeof chg, "n/a");
         const char *cells[5] = {cnt, chg, x->labels ? x->labels : "", x->site, x->stack};

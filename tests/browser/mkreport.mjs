@@ -1,6 +1,7 @@
 // Writes the inputs of a report whose every string is hostile to markdown,
 // HTML and SVG: two heap profiles an hour apart (base.pb, latest.pb), a CPU
-// profile (cpu.pb) and a goroutine profile (goroutine.pb), for
+// profile (cpu.pb) and a goroutine profile (goroutine.pb), and two heap
+// profiles of values and times at the ends of int64 (extreme-*.pb), for
 // tests/cli/report.sh and report.test.mjs. Plain node, no dependencies.
 //
 //   node mkreport.mjs OUTDIR
@@ -56,6 +57,18 @@ export function write(dir) {
     samples: names.map((name, i) => ({ stack: ["main", name, "runtime.gopark"], values: [i + 1] })),
   };
   writeFileSync(join(dir, "goroutine.pb"), Buffer.concat([encode(threads), timeField(9, TIME_LATEST)]));
+  // Values and times at the ends of int64: sums and differences must
+  // saturate, not wrap (tests/cli/report.sh runs these under UBSan too).
+  const max = (1n << 63n) - 1n, min = -(1n << 63n);
+  const extreme = (v) => ({
+    types: heapTypes, samples: [
+      { stack: ["main", "a"], values: [v, v, v, v] },
+      { stack: ["main", "a"], values: [v, v, v, v] },
+      { stack: ["main", "b"], values: [-v, -v, -v, -v] },
+    ],
+  });
+  writeFileSync(join(dir, "extreme-base.pb"), Buffer.concat([encode(extreme(min + 1n)), timeField(9, min)]));
+  writeFileSync(join(dir, "extreme-latest.pb"), Buffer.concat([encode(extreme(max)), timeField(9, max)]));
   writeFileSync(join(dir, "names.json"), JSON.stringify({ names, leaker, leak: LEAK, seconds: 3600 }));
 }
 

@@ -83,6 +83,14 @@ else
     not_ok report_again_into_the_same_folder_drops_stale_charts "$(cat "$TMP/err"; ls "$R")"
 fi
 
+# Values and times at the ends of int64: a report, not a wrap-around.
+if "$HEARTH" report "$TMP/in/extreme-base.pb" "$TMP/in/extreme-latest.pb" -o "$TMP/out/extreme" 2>"$TMP/err" &&
+        [ ! -s "$TMP/err" ] && grep -q '^| 1 | a |' "$TMP/out/extreme/summary.md"; then
+    ok extreme_values_saturate
+else
+    not_ok extreme_values_saturate "$(cat "$TMP/err"; sed -n '/Leak suspects/,/^## Top/p' "$TMP/out/extreme/summary.md" 2>/dev/null)"
+fi
+
 # --- bad input: one line naming the file and position, exit 1, nothing written
 head -c 300 "$TMP/in/latest.pb" >"$TMP/in/cut.pb"
 "$HEARTH" report "$TMP/in/base.pb" "$TMP/in/cut.pb" -o "$TMP/out/bad" >"$TMP/out/stdout" 2>"$TMP/err"
