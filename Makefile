@@ -132,7 +132,7 @@ check: deps all
 	    LDFLAGS="-fsanitize=address,undefined" test
 	@$(MAKE) --no-print-directory tsan
 
-TSAN_SRC := $(filter-out sampler/alloc_hooks.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
+TSAN_SRC := $(filter-out sampler/alloc_hooks.c sampler/threads_create.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
 build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sampler/*.h formats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread $(LIB_CFLAGS) \
@@ -169,6 +169,7 @@ fuzz: fuzz-build
 bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc
 	@tests/bench/run $(BUILD)
 	@tests/bench/run_alloc $(BUILD)
+	@tests/bench/run_cpu $(BUILD)
 
 demo: deps all
 	@scripts/demo $(BUILD)

@@ -2,11 +2,16 @@
  * /proc/PID/maps lines: "start-end perms offset dev inode   path". The
  * kernel writes them sorted and well formed, but a path may contain spaces
  * and end in " (deleted)"; parsing is by hand, without sscanf or malloc,
- * because the sampler reads its own maps inside the service.
+ * because the sampler reads its own maps inside the service (only
+ * procmaps_read allocates, the buffer it returns).
  */
 #include "procmaps.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *hex(const char *p, const char *end, uint64_t *out)
 {
@@ -58,6 +63,7 @@ size_t procmaps_parse(procmap *out, size_t max, const char *text, size_t len,
             q = NULL;
         if (q && q + 5 <= end && *q == ' ') {
             m.exec = q[3] == 'x';
+            m.write = q[2] == 'w';
             q = skip_field(q + 1, end);            /* perms */
             q = hex(q, end, &m.offset);
             if (q) {
@@ -93,4 +99,34 @@ const procmap *procmaps_find(const procmap *maps, size_t n, uint64_t addr)
             return &maps[mid];
     }
     return NULL;
+}
+
+char *procmaps_read(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    *len = n;
+    return buf;
 }

@@ -12,6 +12,7 @@
 typedef struct procmap {
     uint64_t start, end, offset;
     bool exec;
+    bool write;
     char path[512];  /* "" for anonymous mappings; "[vdso]" etc. kept */
 } procmap;
 
@@ -22,6 +23,10 @@ typedef struct procmap {
  */
 size_t procmaps_parse(procmap *out, size_t max, const char *text, size_t len,
                       bool exec_only);
+
+/* Reads a whole maps file (e.g. "/proc/self/maps") into a malloc'd buffer
+ * the caller frees, its length in *len. NULL when it cannot be read. */
+char *procmaps_read(const char *path, size_t *len);
 
 /* The entry containing addr, or NULL. Entries are sorted by start, as the
  * kernel writes them. */

@@ -102,6 +102,8 @@ void config_from_env(config *c)
     c->max_stacks = 65536;
     c->max_depth = 128;
     c->symbolize = true;
+    c->cpu_hz = 100;
+    c->cpu_seconds = 10;
 
     const char *v;
     if ((v = getenv("HEARTH_OUT")) && *v) {
@@ -140,5 +142,20 @@ void config_from_env(config *c)
             c->symbolize = c->symbolize_debug_files = true;
         else if (config_parse_bool(v, &c->symbolize))
             warn("HEARTH_SYMBOLIZE", v, "not on, full or off", "on");
+    }
+    if ((v = getenv("HEARTH_CPU")) && *v && config_parse_bool(v, &c->cpu))
+        warn("HEARTH_CPU", v, "not on or off", "off");
+    if ((v = getenv("HEARTH_CPU_HZ")) && *v) {
+        if (config_parse_bytes(v, &n) || n < 1 || n > 1000)
+            warn("HEARTH_CPU_HZ", v, "not a rate in 1..1000", "100");
+        else
+            c->cpu_hz = (uint32_t)n;
+    }
+    double secs;
+    if ((v = getenv("HEARTH_CPU_SECONDS")) && *v) {
+        if (config_parse_seconds(v, &secs) || secs <= 0)
+            warn("HEARTH_CPU_SECONDS", v, "not a positive number of seconds", "10");
+        else
+            c->cpu_seconds = secs;
     }
 }

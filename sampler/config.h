@@ -23,6 +23,10 @@ typedef struct config {
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
     bool symbolize_debug_files;       /* HEARTH_SYMBOLIZE=full: lines from
                                          separate debug files too */
+    bool cpu;                         /* HEARTH_CPU: profile CPU for the whole run */
+    uint32_t cpu_hz;                  /* HEARTH_CPU_HZ, default 100, 1..1000 */
+    double cpu_seconds;               /* HEARTH_CPU_SECONDS: length of a profile the
+                                         dump signal starts, default 10 */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one

@@ -25,6 +25,8 @@
 #include "../formats/pprof.h"
 #include "../formats/procmaps.h"
 #include "../formats/symbols.h"
+#include "cfi_table.h"
+#include "cpu_control.h"
 #include "heap_profile.h"
 #include "sampler.h"
 
@@ -65,36 +67,6 @@ static int64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static char *read_self_maps(size_t *len)
-{
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    close(fd);
-    *len = n;
-    return buf;
 }
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
@@ -165,7 +137,7 @@ static void symbolize(profile *p)
         }
     }
     if (profile_symbolize(p, dump_sym, NULL))
-        say("hearth: heap profile: symbolization incomplete: %s", hearth_error_last());
+        say("hearth: profile: symbolization incomplete: %s", hearth_error_last());
     /* The leaf pc sits in our hook inlined into malloc: show the
      * allocator entry point (malloc, calloc, ...) as the leaf, not the
      * sampler's own inline function. */
@@ -181,17 +153,17 @@ static void symbolize(profile *p)
     }
 }
 
-static int dump_locked(const char *path)
+static int dump_locked(const char *path, const char *kind, dump_build_fn build, void *arg)
 {
     char auto_path[CONFIG_PATH_MAX + 64];
     if (!path) {
-        snprintf(auto_path, sizeof auto_path, "%s.%ld.%u.heap.pb.gz",
+        snprintf(auto_path, sizeof auto_path, "%s.%ld.%u.%s.pb.gz",
                  hearth_g.cfg.out_prefix, (long)getpid(),
-                 atomic_fetch_add(&dump_seq, 1) + 1);
+                 atomic_fetch_add(&dump_seq, 1) + 1, kind);
         path = auto_path;
     }
     size_t maps_len = 0;
-    char *maps_text = read_self_maps(&maps_len);
+    char *maps_text = procmaps_read("/proc/self/maps", &maps_len);
     procmap *maps = malloc(MAX_MAPS * sizeof *maps);
     char exe[CONFIG_PATH_MAX];
     ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -201,18 +173,18 @@ static int dump_locked(const char *path)
     size_t len = 0;
     int rc = -1;
     if (!maps_text || !maps) {
-        say("hearth: heap profile: out of memory");
+        say("hearth: %s profile: out of memory", kind);
         goto out;
     }
     size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
-    if (heap_profile_build(&p, &hearth_g, maps, n_maps, exe, now_ns())) {
-        say("hearth: heap profile: %s", hearth_error_last());
+    if (build(&p, maps, n_maps, exe, arg)) {
+        say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     if (hearth_g.cfg.symbolize)
         symbolize(p);
     if (pprof_write(&data, &len, p)) {
-        say("hearth: heap profile: %s", hearth_error_last());
+        say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     rc = write_file(path, data, len);
@@ -224,14 +196,26 @@ out:
     return rc;
 }
 
-int dump_heap_now(const char *path)
+int dump_profile(const char *path, const char *kind, dump_build_fn build, void *arg)
 {
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&dump_lock);
-    int rc = dump_locked(path);
+    int rc = dump_locked(path, kind, build, arg);
     pthread_mutex_unlock(&dump_lock);
     heap_internal_end(prev);
     return rc;
+}
+
+static int build_heap(profile **out, const procmap *maps, size_t n_maps, const char *exe,
+                      void *arg)
+{
+    (void)arg;
+    return heap_profile_build(out, &hearth_g, maps, n_maps, exe, now_ns());
+}
+
+int dump_heap_now(const char *path)
+{
+    return dump_profile(path, "heap", build_heap, NULL);
 }
 
 void dump_request(void)
@@ -242,10 +226,23 @@ void dump_request(void)
     errno = saved;
 }
 
+void dump_request_unwind_table(void)
+{
+    if (pipe_w >= 0)
+        (void)!write(pipe_w, "u", 1);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
     dump_request();
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void *dump_thread(void *arg)
@@ -257,20 +254,40 @@ static void *dump_thread(void *arg)
     if (interval > 0 && timeout < 1)
         timeout = 1;
     int fd = pipe_r;
+    /* Unwind-table requests also wake the thread: interval dumps go by the
+     * clock, not by poll timing out. */
+    int64_t next_due = timeout > 0 ? mono_ms() + timeout : 0;
     for (;;) {
+        int wait = timeout;
+        if (next_due) {
+            int64_t left = next_due - mono_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
         struct pollfd pfd = {fd, POLLIN, 0};
-        int r = poll(&pfd, 1, timeout);
+        int r = poll(&pfd, 1, wait);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             break;
+        bool dump = false, table = false, signal = false;
         if (r > 0) {
             char buf[256];
+            ssize_t n;
             /* Drain: every request that came before this dump is served by it. */
-            while (read(fd, buf, sizeof buf) > 0)
-                ;
+            while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < n; i++)
+                    *(buf[i] == 'u' ? &table : &signal) = true;
         }
-        dump_heap_now(NULL);
+        if (next_due && mono_ms() >= next_due) {
+            dump = true;
+            next_due = mono_ms() + timeout;
+        }
+        if (table)
+            cfi_table_update(false);
+        if (signal)
+            cpu_on_trigger(); /* the signal also starts a CPU profile */
+        if ((dump || signal) && atomic_load(&hearth_g.heap_on))
+            dump_heap_now(NULL);
     }
     return NULL;
 }

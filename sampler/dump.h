@@ -6,6 +6,9 @@
 #ifndef HEARTH_SAMPLER_DUMP_H
 #define HEARTH_SAMPLER_DUMP_H
 
+#include "../formats/procmaps.h"
+#include "../formats/profile.h"
+
 /* Creates the trigger pipe, installs the signal handler and starts the dump
  * thread. Returns 0 or -1 (with one stderr line). */
 int dump_start(void);
@@ -14,10 +17,23 @@ int dump_start(void);
  * arrive while a dump runs are merged into the next one. */
 void dump_request(void);
 
+/* Asks the dump thread to bring the unwind table up to date (build it,
+ * or rebuild it after dlopen/dlclose), off the service's threads. */
+void dump_request_unwind_table(void);
+
 /* Writes a heap profile now, to path or (NULL) to the next
  * PREFIX.PID.SEQ.heap.pb.gz. Serialized with every other dump. Returns 0 or
  * -1 (and says why on stderr). */
 int dump_heap_now(const char *path);
+
+/* Builds a profile with build (on the caller's thread, given the
+ * executable mappings and the main binary's path), symbolizes it (unless
+ * HEARTH_SYMBOLIZE=off) and writes it to path, or (NULL) to the next
+ * PREFIX.PID.SEQ.KIND.pb.gz. Serialized with every other dump. Returns 0
+ * or -1 (and says why on stderr). */
+typedef int (*dump_build_fn)(profile **out, const procmap *maps, size_t n_maps,
+                             const char *main_path, void *arg);
+int dump_profile(const char *path, const char *kind, dump_build_fn build, void *arg);
 
 /* The final dump at exit, when HEARTH_DUMP_AT_EXIT is on. */
 void dump_at_exit(void);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../formats/error.h"
+#include "pc_locations.h"
 
 void heap_unsample(int64_t count, int64_t size, uint64_t rate, int64_t *out_count,
                    int64_t *out_size)
@@ -33,28 +34,11 @@ void heap_unsample(int64_t count, int64_t size, uint64_t rate, int64_t *out_coun
     *out_size = (int64_t)((double)size * scale);
 }
 
-typedef struct pc_map {
-    uint64_t *keys;
-    uint64_t *ids;
-    size_t cap;
-} pc_map;
-
-static uint64_t *pc_slot(pc_map *m, uint64_t pc)
-{
-    size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 17) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != pc + 1)
-        i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i])
-        m->keys[i] = pc + 1;
-    return &m->ids[i];
-}
-
 int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
                        size_t n_maps, const char *main_path, int64_t time_ns)
 {
     profile *p = NULL;
-    pc_map pm = {0};
-    uint64_t *mapping_ids = NULL;
+    pc_locations pl = {0};
     uint64_t *locs = NULL;
     int rc = profile_create(&p);
     if (rc)
@@ -71,30 +55,6 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
     p->period = (int64_t)s->cfg.alloc_rate;
     p->time_nanos = time_ns;
 
-    /* Mappings: the main binary's first, as pprof expects. */
-    mapping_ids = calloc(n_maps + 1, sizeof *mapping_ids);
-    if (!mapping_ids)
-        goto out;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n_maps; i++) {
-            bool is_main = main_path && !strcmp(maps[i].path, main_path);
-            if (is_main != (pass == 0))
-                continue;
-            profile_mapping m;
-            memset(&m, 0, sizeof m);
-            m.memory_start = maps[i].start;
-            m.memory_limit = maps[i].end;
-            m.file_offset = maps[i].offset;
-            m.filename = profile_intern(p, maps[i].path);
-            if (m.filename < 0)
-                goto out;
-            int64_t id = profile_add_mapping(p, &m);
-            if (id < 0)
-                goto out;
-            mapping_ids[i] = (uint64_t)id;
-        }
-    }
-
     uint32_t n = atomic_load_explicit(&s->stacks.n_stacks, memory_order_acquire);
     /* Only the first n stacks are published (their metadata is written
      * before n_stacks); pcs_used belongs to inserters and is not read. */
@@ -105,13 +65,10 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
             max_depth = s->stacks.meta[i].depth;
         total_pcs += s->stacks.meta[i].depth;
     }
-    pm.cap = 1024;
-    while (pm.cap < total_pcs * 2)
-        pm.cap *= 2;
-    pm.keys = calloc(pm.cap, sizeof *pm.keys);
-    pm.ids = calloc(pm.cap, sizeof *pm.ids);
+    if (pc_locations_init(&pl, p, maps, n_maps, main_path, total_pcs))
+        goto out;
     locs = malloc((max_depth + 1) * sizeof *locs);
-    if (!pm.keys || !pm.ids || !locs)
+    if (!locs)
         goto out;
     profile_label label;
     memset(&label, 0, sizeof label);
@@ -133,16 +90,10 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
         const stack_meta *m = &s->stacks.meta[i];
         const uintptr_t *pcs = &s->stacks.pcs[m->pc_offset];
         for (uint32_t d = 0; d < m->depth; d++) {
-            uint64_t *id = pc_slot(&pm, pcs[d]);
-            if (!*id) {
-                const procmap *mp = procmaps_find(maps, n_maps, pcs[d]);
-                uint64_t mid = mp ? mapping_ids[mp - maps] : 0;
-                int64_t lid = profile_add_location(p, mid, pcs[d], NULL, 0);
-                if (lid < 0)
-                    goto out;
-                *id = (uint64_t)lid;
-            }
-            locs[d] = *id;
+            int64_t lid = pc_locations_get(&pl, pcs[d]);
+            if (lid < 0)
+                goto out;
+            locs[d] = (uint64_t)lid;
         }
         label.num = ab / ao;
         label.num_unit = 0;
@@ -176,9 +127,7 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
         p = NULL;
     }
 out:
-    free(pm.keys);
-    free(pm.ids);
-    free(mapping_ids);
+    pc_locations_fini(&pl);
     free(locs);
     profile_destroy(p);
     return rc;

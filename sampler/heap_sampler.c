@@ -10,12 +10,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dump.h"
 #include "sampler.h"
 #include "unwind.h"
 
 __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 
 #define MAX_DEPTH_LIMIT 1024
+
+/*
+ * Allocation stacks use the CFI table once it exists (2-3x faster than
+ * libgcc's unwinder, BENCHMARKS.md). Building it costs ~70 ms of CPU on
+ * the dump thread, so a process asks for it only after this many samples
+ * (512 MiB allocated at the default rate; short runs never pay), and then
+ * again at every multiple, so objects loaded later get rows too.
+ */
+#define HEAP_CFI_EVERY 1024
+static _Atomic uint64_t samples_taken;
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -74,6 +85,9 @@ __attribute__((noinline)) static void record(void *p, size_t size)
         return;
     stack_counts *c = stacktab_counts(&hearth_g.stacks, id);
     atomic_fetch_add_explicit(&c->alloc_objects, 1, memory_order_relaxed);
+    if (unlikely(atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) %
+                     HEAP_CFI_EVERY == HEAP_CFI_EVERY - 1))
+        dump_request_unwind_table();
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 

@@ -31,6 +31,24 @@ HEARTH_API const char *hearth_version(void);
  */
 HEARTH_API int hearth_dump_heap(const char *path);
 
+/*
+ * Starts a CPU profile of the whole process: every thread is sampled on
+ * its own CPU time at HEARTH_CPU_HZ (default 100) per second, stacks
+ * unwound through code without frame pointers. Returns 0, or -1 after one
+ * line on stderr: a CPU profile already runs (from this call,
+ * HEARTH_CPU=1 or the dump signal), or the program uses SIGPROF or
+ * ITIMER_PROF itself. Not from a signal handler.
+ */
+HEARTH_API int hearth_cpu_start(void);
+
+/*
+ * Stops the running CPU profile and writes it (pprof, gzip'd, Go's CPU
+ * shape) to path, or to the next PREFIX.PID.SEQ.cpu.pb.gz when path is
+ * NULL, whole or not at all. Returns 0, or -1 after one line on stderr (no
+ * profile running, or the write failed).
+ */
+HEARTH_API int hearth_cpu_stop(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

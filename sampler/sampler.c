@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_control.h"
 #include "dump.h"
 #include "hearth.h"
 #include "sampler.h"
@@ -74,12 +75,15 @@ int sampler_init(void)
             say("hearth: cannot map the sampler's tables; allocation sampling is off\n");
             rc = -1;
         } else {
-            pthread_atfork(fork_prepare, fork_parent, fork_child);
             atomic_store_explicit(&hearth_g.heap_on, 1, memory_order_release);
-            dump_start();
-            atexit(at_exit);
         }
     }
+    /* The dump thread also serves CPU profiles, so it runs whether or not
+     * allocations are sampled. */
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    dump_start();
+    atexit(at_exit);
+    cpu_init();
     atomic_store(&hearth_g.initialized, 1);
     heap_internal_end(prev);
     pthread_mutex_unlock(&init_lock);
@@ -105,4 +109,15 @@ int hearth_dump_heap(const char *path)
         return -1;
     }
     return dump_heap_now(path);
+}
+
+int hearth_cpu_start(void)
+{
+    sampler_init();
+    return cpu_start(0, "hearth_cpu_start");
+}
+
+int hearth_cpu_stop(const char *path)
+{
+    return cpu_stop(path);
 }

@@ -1,11 +1,11 @@
 /*
- * Allocation stacks through libgcc's unwinder (_Unwind_Backtrace), which
+ * Stacks through libgcc's unwinder (_Unwind_Backtrace), which
  * walks .eh_frame CFI and so finds callers in Debian's libc and -O2 code
  * built without frame pointers. It finds each object's unwind table through
  * dl_iterate_phdr and .eh_frame_hdr without allocating; it is not
  * async-signal-safe, which is fine for allocations (never in signal
- * context from our side). Cost ~100 ns per frame, paid only on sampled
- * allocations (one per 512 KiB by default).
+ * context from our side). Cost ~93 ns per frame; it serves allocation
+ * stacks only until the CFI table (unwind_cfi.c) has been built.
  */
 #include <unwind.h>
 
@@ -37,7 +37,7 @@ static _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
-uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
+uint32_t unwind_libgcc_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
 {
     /* This function's own frame is the first the unwinder reports. */
     walk w = {pcs, max, skip + 1, 0};

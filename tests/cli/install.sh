@@ -34,7 +34,7 @@ else
 fi
 
 # hearth_* and the allocator entry points it interposes, nothing else.
-allowed='^(hearth_.*|malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|aligned_alloc|valloc|pvalloc)$'
+allowed='^(hearth_.*|malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|aligned_alloc|valloc|pvalloc|pthread_create)$'
 # Linked in, the sampler starts by itself and writes a heap profile at exit.
 if ls "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1 && "$HEARTH" info "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1; then
     ok linked_in_program_writes_a_heap_profile_at_exit

@@ -4,7 +4,8 @@
  * sampler without its allocator entry points and calls the same inline
  * hooks they call (heap_after_alloc, heap_before_free) around TSan's
  * malloc, from 8 threads, while dumps run on the dump thread and from the
- * API. TSan reports any data race; the closing line says how it went.
+ * API, and CPU profiles start and stop (timers, the SIGPROF handler
+ * writing the sample ring, the drainer reading it, profile writing). TSan reports any data race; the closing line says how it went.
  * Usage: sampler_stress SECONDS
  */
 #include <pthread.h>
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
     pthread_t th[8];
     for (int i = 0; i < 8; i++)
         pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
-    int dumps = 0, failed = 0;
+    int dumps = 0, failed = 0, cpu_profiles = 0, round = 0;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     do {
@@ -73,13 +74,23 @@ int main(int argc, char **argv)
             failed++;
         unlink(path);
         kill(getpid(), SIGUSR2);
+        if (round++ % 8 == 0) {
+            /* The dump signal may have started one already: stop it. */
+            hearth_cpu_stop(NULL);
+            if (hearth_cpu_start() == 0)
+                cpu_profiles++;
+            else
+                failed++;
+        }
         usleep(50000);
         clock_gettime(CLOCK_MONOTONIC, &b);
     } while ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 < seconds);
+    hearth_cpu_stop(NULL);
     atomic_store(&stop, 1);
     for (int i = 0; i < 8; i++)
         pthread_join(th[i], NULL);
-    printf("%s sampler_stress_under_tsan (%d dumps)\n", failed ? "FAIL" : "PASS", dumps);
+    printf("%s sampler_stress_under_tsan (%d dumps, %d CPU profiles)\n", failed ? "FAIL" : "PASS",
+           dumps, cpu_profiles);
     printf("%d passed, %d failed\n", failed ? 0 : 1, failed ? 1 : 0);
     /* Signal-triggered dumps wrote numbered files; remove them. */
     char cmd[160];

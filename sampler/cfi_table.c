@@ -1,0 +1,625 @@
+/*
+ * Building the unwind table (see cfi_table.h) outside signal context.
+ * libdwarf parses each loaded object's .eh_frame (.debug_frame when there
+ * is none) from its file; every FDE row becomes a 12-byte cfi_row holding
+ * only what an x86-64 walk needs (the CFA rule, where the return address
+ * and the caller's frame pointer were saved). Rows are sorted, gaps between
+ * FDEs marked, and runs of equal rules merged, so the handler does one
+ * binary search per frame over memory that libdwarf never touches again.
+ *
+ * Publication is RCU-like: a new table is built beside the old, published
+ * with one atomic store, and the old one (with the objects only it held) is
+ * freed once cfi_readers has been seen at zero after the store; readers
+ * count themselves in before loading the pointer, so a reader that saw the
+ * old table is always counted. A rebuild after dlopen reuses the objects
+ * still loaded, so it costs the new object's parse (Debian's libc: ~70 ms,
+ * once) plus a dl_iterate_phdr walk.
+ */
+#include "cfi_table.h"
+
+#include <dwarf.h>
+#include <libdwarf.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../formats/procmaps.h"
+#include "arch.h"
+#include "sampler.h"
+
+/* See cfi_table.h. cfi_current is written only under table_lock; both are
+ * read by any thread and by signal handlers (seq_cst, see above). */
+_Atomic int cfi_readers;
+cfi_table *_Atomic cfi_current;
+
+/* Serializes rebuilds and owns the retired list; reinitialized in a forked
+ * child. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Tables published over that no quiet moment has yet allowed to free. */
+#define MAX_RETIRED 16
+static cfi_table *retired[MAX_RETIRED];
+static uint32_t n_retired;
+
+/* Bounds: objects per process and rows over all objects (12 bytes each:
+ * 4M rows = 48 MiB; a large C++ service has a few million). Objects beyond
+ * are left without rows and walked by frame pointers. */
+#define MAX_OBJECTS 4096
+#define MAX_MAPS 16384
+#define MAX_TOTAL_ROWS (4u << 20)
+
+static bool warned;
+
+static void say_once(const char *msg)
+{
+    if (warned)
+        return;
+    warned = true;
+    (void)!write(2, msg, strlen(msg));
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --- parsing one object ------------------------------------------------ */
+
+typedef struct row_buf {
+    cfi_row *rows; /* pc_off holds the absolute pc until the object is done */
+    uintptr_t *pcs;
+    size_t n, cap;
+} row_buf;
+
+static int push_row(row_buf *b, uintptr_t pc, const cfi_row *r)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        cfi_row *nr = realloc(b->rows, cap * sizeof *nr);
+        if (!nr)
+            return -1;
+        b->rows = nr;
+        uintptr_t *np = realloc(b->pcs, cap * sizeof *np);
+        if (!np)
+            return -1;
+        b->pcs = np;
+        b->cap = cap;
+    }
+    b->rows[b->n] = *r;
+    b->pcs[b->n] = pc;
+    b->n++;
+    return 0;
+}
+
+/* One register's rule as libdwarf reports it, for the return address or
+ * the frame pointer: saved at CFA + *off (1), unchanged (0), undefined (2),
+ * anything else (-1). */
+static int reg_rule(Dwarf_Small vt, Dwarf_Signed offrel, Dwarf_Signed reg, Dwarf_Signed off,
+                    int32_t *out_off)
+{
+    if (reg == DW_FRAME_SAME_VAL)
+        return 0;
+    if (reg == DW_FRAME_UNDEFINED_VAL)
+        return 2;
+    if (vt == DW_EXPR_OFFSET && offrel && reg == DW_FRAME_CFA_COL3 && off >= -32000 &&
+        off <= 32767) {
+        *out_off = (int32_t)off;
+        return 1;
+    }
+    return -1;
+}
+
+/* The one CFA expression gcc emits outside PLTs, for functions that
+ * realign the stack: DW_OP_breg6 (rbp) N; DW_OP_deref. */
+static bool drap_cfa(const uint8_t *p, Dwarf_Signed len, int32_t *off)
+{
+    if (len < 3 || p[0] != DW_OP_breg0 + ARCH_DWARF_FP || p[len - 1] != DW_OP_deref)
+        return false;
+    int64_t v = 0;
+    unsigned shift = 0;
+    Dwarf_Signed i = 1;
+    uint8_t byte;
+    do {
+        if (i >= len - 1 || shift > 28)
+            return false;
+        byte = p[i++];
+        v |= (int64_t)(byte & 0x7f) << shift;
+        shift += 7;
+    } while (byte & 0x80);
+    if (byte & 0x40)
+        v -= (int64_t)1 << shift;
+    if (i != len - 1)
+        return false;
+    *off = (int32_t)v;
+    return true;
+}
+
+/* DW_CFA_expression r6: DW_OP_breg6 0, the saved rbp of a DRAP frame. */
+static bool fp_at_fp(Dwarf_Small vt, const uint8_t *p, Dwarf_Signed len)
+{
+    return vt == DW_EXPR_EXPRESSION && len == 2 && p[0] == DW_OP_breg0 + ARCH_DWARF_FP &&
+           p[1] == 0;
+}
+
+/* The rows of one FDE, each at its absolute pc, then a CFI_NONE row where
+ * the FDE ends (dropped later if another FDE starts there). */
+static int fde_rows(Dwarf_Debug dbg, Dwarf_Fde fde, uintptr_t bias, row_buf *b)
+{
+    Dwarf_Error err = NULL;
+    Dwarf_Addr low = 0;
+    Dwarf_Unsigned len = 0, fde_len = 0;
+    Dwarf_Ptr fde_bytes = NULL;
+    Dwarf_Off cie_off = 0, fde_off = 0;
+    Dwarf_Signed cie_index = 0;
+    if (dwarf_get_fde_range(fde, &low, &len, &fde_bytes, &fde_len, &cie_off, &cie_index,
+                            &fde_off, &err) != DW_DLV_OK) {
+        if (err)
+            dwarf_dealloc(dbg, err, DW_DLA_ERROR);
+        return 0;
+    }
+    if (len == 0 || len > (1u << 30))
+        return 0;
+    Dwarf_Addr pc = low, end = low + len;
+    while (pc < end) {
+        Dwarf_Small vt = 0;
+        Dwarf_Signed offrel = 0, reg = 0, off = 0;
+        Dwarf_Ptr block = NULL;
+        Dwarf_Addr row_pc = 0, next = 0, rpc = 0, rnext = 0;
+        Dwarf_Bool more = 0, rmore = 0;
+        if (dwarf_get_fde_info_for_cfa_reg3_b(fde, pc, &vt, &offrel, &reg, &off, &block, &row_pc,
+                                              &more, &next, &err) != DW_DLV_OK) {
+            if (err)
+                dwarf_dealloc(dbg, err, DW_DLA_ERROR);
+            break;
+        }
+        cfi_row r = {0, 0, CFI_FP_LOST, 0, CFI_EXPR};
+        bool cfa_ok = (vt == DW_EXPR_OFFSET || vt == DW_EXPR_VAL_OFFSET) &&
+                      (reg == ARCH_DWARF_SP || reg == ARCH_DWARF_FP) && off >= INT32_MIN &&
+                      off <= INT32_MAX;
+        int32_t drap_off = 0;
+        if (cfa_ok) {
+            r.kind = reg == ARCH_DWARF_SP ? CFI_CFA_SP : CFI_CFA_FP;
+            r.cfa_off = (int32_t)off;
+        } else if (vt == DW_EXPR_EXPRESSION && block && drap_cfa(block, off, &drap_off)) {
+            r.kind = CFI_CFA_FP_DEREF;
+            r.cfa_off = drap_off;
+        }
+        uint8_t kind = r.kind;
+        int32_t ra_off = 0, fp_off = 0;
+        int ra = -1, fp = -1;
+        if (dwarf_get_fde_info_for_reg3_b(fde, ARCH_DWARF_RA, pc, &vt, &offrel, &reg, &off, &block,
+                                          &rpc, &rmore, &rnext, &err) == DW_DLV_OK)
+            ra = reg_rule(vt, offrel, reg, off, &ra_off);
+        else if (err)
+            dwarf_dealloc(dbg, err, DW_DLA_ERROR), err = NULL;
+        bool fp_drap = false;
+        if (dwarf_get_fde_info_for_reg3_b(fde, ARCH_DWARF_FP, pc, &vt, &offrel, &reg, &off, &block,
+                                          &rpc, &rmore, &rnext, &err) == DW_DLV_OK) {
+            fp = reg_rule(vt, offrel, reg, off, &fp_off);
+            fp_drap = fp < 0 && block && fp_at_fp(vt, block, off);
+        } else if (err) {
+            dwarf_dealloc(dbg, err, DW_DLA_ERROR), err = NULL;
+        }
+        if (ra == 2)
+            r.kind = CFI_OUTERMOST;
+        else if (ra != 1 || ra_off < -128 || ra_off > 127)
+            r.kind = CFI_EXPR;
+        else
+            r.ra_off = (int8_t)ra_off, r.kind = kind;
+        r.fp_off = fp == 1 ? (int16_t)fp_off : fp == 0 ? CFI_FP_SAME
+                   : fp_drap ? CFI_FP_AT_FP : CFI_FP_LOST;
+        if (push_row(b, bias + pc, &r))
+            return -1;
+        if (!more || next <= pc)
+            break;
+        pc = next;
+    }
+    cfi_row none = {0, 0, 0, 0, CFI_NONE};
+    return push_row(b, bias + end, &none);
+}
+
+typedef struct sort_item {
+    uintptr_t pc;
+    uint32_t idx;
+} sort_item;
+
+static int by_pc(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    if (x->pc != y->pc)
+        return x->pc < y->pc ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static bool same_rule(const cfi_row *a, const cfi_row *b)
+{
+    return a->kind == b->kind && a->cfa_off == b->cfa_off && a->fp_off == b->fp_off &&
+           a->ra_off == b->ra_off;
+}
+
+/* Sorts the rows by pc; at one pc a real row wins over an FDE's end
+ * marker; equal neighbours merge. Fills o->start/end/rows. */
+static int finish_rows(cfi_object *o, row_buf *b)
+{
+    if (b->n == 0)
+        return 0;
+    sort_item *items = malloc(b->n * sizeof *items);
+    cfi_row *out = malloc(b->n * sizeof *out);
+    if (!items || !out) {
+        free(items);
+        free(out);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        items[i] = (sort_item){b->pcs[i], (uint32_t)i};
+    qsort(items, b->n, sizeof *items, by_pc);
+    uintptr_t start = items[0].pc;
+    uintptr_t end = items[b->n - 1].pc;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const cfi_row *r = &b->rows[items[i].idx];
+        uintptr_t pc = items[i].pc;
+        if (pc - start > UINT32_MAX)
+            break; /* an object spanning 4 GiB of code: keep what fits */
+        uint32_t off = (uint32_t)(pc - start);
+        if (n && out[n - 1].pc_off == off) {
+            /* Several rows at one pc: an FDE's start beats another's end;
+             * otherwise the later FDE's row stands. */
+            if (r->kind != CFI_NONE || out[n - 1].kind == CFI_NONE)
+                out[n - 1] = *r, out[n - 1].pc_off = off;
+        } else {
+            out[n] = *r;
+            out[n].pc_off = off;
+            n++;
+        }
+        if (n >= 2 && same_rule(&out[n - 1], &out[n - 2]))
+            n--;
+        end = pc;
+    }
+    free(items);
+    o->start = start;
+    o->end = end + 1;
+    o->rows = realloc(out, n * sizeof *out);
+    if (!o->rows)
+        o->rows = out;
+    o->n_rows = (uint32_t)n;
+    o->n_pages = (uint32_t)((o->end - o->start) >> CFI_PAGE_SHIFT) + 1;
+    o->page = malloc(((size_t)o->n_pages + 1) * sizeof *o->page);
+    if (!o->page)
+        return -1;
+    uint32_t r = 0;
+    for (uint32_t pg = 0; pg <= o->n_pages; pg++) {
+        uint64_t at = (uint64_t)pg << CFI_PAGE_SHIFT;
+        while (r + 1 < n && o->rows[r + 1].pc_off <= at)
+            r++;
+        o->page[pg] = r;
+    }
+    return 0;
+}
+
+static int load_fdes(Dwarf_Debug dbg, bool eh, uintptr_t bias, row_buf *b)
+{
+    Dwarf_Cie *cies = NULL;
+    Dwarf_Fde *fdes = NULL;
+    Dwarf_Signed n_cies = 0, n_fdes = 0;
+    Dwarf_Error err = NULL;
+    int rc = eh ? dwarf_get_fde_list_eh(dbg, &cies, &n_cies, &fdes, &n_fdes, &err)
+                : dwarf_get_fde_list(dbg, &cies, &n_cies, &fdes, &n_fdes, &err);
+    if (rc != DW_DLV_OK) {
+        if (err)
+            dwarf_dealloc(dbg, err, DW_DLA_ERROR);
+        return 0;
+    }
+    int out = 0;
+    for (Dwarf_Signed i = 0; i < n_fdes && out == 0; i++) {
+        out = fde_rows(dbg, fdes[i], bias, b);
+        if (b->n > MAX_TOTAL_ROWS)
+            out = -1;
+    }
+    dwarf_fde_cie_list_dealloc(dbg, cies, n_cies, fdes, n_fdes);
+    return out ? out : (int)n_fdes;
+}
+
+/* Parses path's CFI into o. Returns 0 (o->n_rows may be 0) or -1. */
+static int object_parse(cfi_object *o, const char *path)
+{
+    Dwarf_Debug dbg = NULL;
+    Dwarf_Error err = NULL;
+    int rc = dwarf_init_path(path, NULL, 0, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &dbg,
+                             NULL, 0, NULL, &err);
+    if (rc != DW_DLV_OK) {
+        if (rc == DW_DLV_ERROR && err)
+            dwarf_dealloc(NULL, err, DW_DLA_ERROR);
+        return -1;
+    }
+    row_buf b = {0};
+    int n = load_fdes(dbg, true, o->bias, &b);
+    if (n == 0)
+        n = load_fdes(dbg, false, o->bias, &b);
+    dwarf_finish(dbg, &err);
+    int out = n < 0 ? -1 : finish_rows(o, &b);
+    free(b.rows);
+    free(b.pcs);
+    return out;
+}
+
+static void object_destroy(cfi_object *o)
+{
+    if (!o)
+        return;
+    free(o->rows);
+    free(o->page);
+    free(o->path);
+    free(o);
+}
+
+/* --- the set of loaded objects ----------------------------------------- */
+
+typedef struct loaded {
+    char path[512];
+    uintptr_t bias;
+} loaded;
+
+typedef struct phdr_walk {
+    loaded *items;
+    uint32_t n;
+    unsigned long long adds, subs;
+} phdr_walk;
+
+static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    phdr_walk *w = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        w->adds = info->dlpi_adds;
+        w->subs = info->dlpi_subs;
+    }
+    bool has_code = false;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_X))
+            has_code = true;
+    if (!has_code || w->n >= MAX_OBJECTS)
+        return 0;
+    loaded *l = &w->items[w->n];
+    const char *name = info->dlpi_name;
+    /* The main program has an empty name; the vdso a name that is no file
+     * (stat fails later and it gets no rows). */
+    if (!name || !*name)
+        name = "/proc/self/exe";
+    if (strlen(name) >= sizeof l->path)
+        return 0;
+    strcpy(l->path, name);
+    l->bias = (uintptr_t)info->dlpi_addr;
+    w->n++;
+    return 0;
+}
+
+static unsigned long long counter_of(struct dl_phdr_info *info, size_t size, bool adds)
+{
+    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+        return 0;
+    return adds ? info->dlpi_adds : info->dlpi_subs;
+}
+
+static int on_counters(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    unsigned long long *c = arg;
+    c[0] = counter_of(info, size, true);
+    c[1] = counter_of(info, size, false);
+    return 1; /* the counters are the same in every entry */
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const cfi_object *x = *(cfi_object *const *)a, *y = *(cfi_object *const *)b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static cfi_object *find_reusable(const cfi_table *old, uintptr_t bias, dev_t dev, ino_t ino)
+{
+    if (!old)
+        return NULL;
+    for (uint32_t i = 0; i < old->n_objects; i++) {
+        cfi_object *o = old->objects[i];
+        if (o->bias == bias && o->dev == dev && o->ino == ino)
+            return o;
+    }
+    return NULL;
+}
+
+static int load_ranges(cfi_table *t)
+{
+    size_t len = 0;
+    char *text = procmaps_read("/proc/self/maps", &len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    int rc = -1;
+    if (!text || !maps)
+        goto out;
+    size_t n = procmaps_parse(maps, MAX_MAPS, text, len, false);
+    t->exec = calloc(n + 1, sizeof *t->exec);
+    t->writable = calloc(n + 1, sizeof *t->writable);
+    if (!t->exec || !t->writable)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        cfi_range r = {(uintptr_t)maps[i].start, (uintptr_t)maps[i].end};
+        cfi_range *list = maps[i].exec ? t->exec : maps[i].write ? t->writable : NULL;
+        uint32_t *count = maps[i].exec ? &t->n_exec : &t->n_writable;
+        if (!list)
+            continue;
+        /* Adjacent mappings merge: a thread's stack and its neighbours. */
+        if (*count && list[*count - 1].end == r.start)
+            list[*count - 1].end = r.end;
+        else
+            list[(*count)++] = r;
+    }
+    rc = 0;
+out:
+    free(text);
+    free(maps);
+    return rc;
+}
+
+/* Drops t's hold on its objects (freeing those no other table holds) and
+ * frees t. */
+static void table_destroy(cfi_table *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->n_objects; i++)
+        if (--t->objects[i]->refs == 0)
+            object_destroy(t->objects[i]);
+    free(t->objects);
+    free(t->exec);
+    free(t->writable);
+    free(t);
+}
+
+static cfi_table *build(const cfi_table *old)
+{
+    int64_t t0 = mono_ns();
+    cfi_table *t = calloc(1, sizeof *t);
+    phdr_walk w = {0};
+    w.items = malloc(MAX_OBJECTS * sizeof *w.items);
+    if (!t || !w.items)
+        goto fail;
+    dl_iterate_phdr(on_object, &w);
+    t->adds = w.adds;
+    t->subs = w.subs;
+    t->objects = calloc(w.n + 1, sizeof *t->objects);
+    if (!t->objects || load_ranges(t))
+        goto fail;
+    for (uint32_t i = 0; i < w.n; i++) {
+        struct stat st;
+        if (stat(w.items[i].path, &st) || !S_ISREG(st.st_mode))
+            continue;
+        cfi_object *o = find_reusable(old, w.items[i].bias, st.st_dev, st.st_ino);
+        if (!o) {
+            o = calloc(1, sizeof *o);
+            if (!o)
+                goto fail;
+            o->bias = w.items[i].bias;
+            o->dev = st.st_dev;
+            o->ino = st.st_ino;
+            o->path = strdup(w.items[i].path);
+            if (!o->path || t->n_rows > MAX_TOTAL_ROWS || object_parse(o, o->path) ||
+                o->n_rows == 0) {
+                t->n_failed++;
+                object_destroy(o);
+                continue;
+            }
+        }
+        o->refs++;
+        t->objects[t->n_objects++] = o;
+        t->n_rows += o->n_rows;
+    }
+    qsort(t->objects, t->n_objects, sizeof *t->objects, by_start);
+    /* Overlaps mean a stale or odd object: keep the first. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->n_objects; i++) {
+        cfi_object *o = t->objects[i];
+        if (k && o->start < t->objects[k - 1]->end) {
+            t->n_rows -= o->n_rows;
+            if (--o->refs == 0)
+                object_destroy(o);
+            continue;
+        }
+        t->objects[k++] = o;
+    }
+    t->n_objects = k;
+    free(w.items);
+    t->build_ns = mono_ns() - t0;
+    return t;
+fail:
+    free(w.items);
+    table_destroy(t);
+    return NULL;
+}
+
+/* Waits (at most about a second) for a moment with no reader; afterwards
+ * no reader can still hold a table unpublished before the wait began. */
+static bool quiesce(void)
+{
+    for (int i = 0; i < 10000; i++) {
+        if (atomic_load(&cfi_readers) == 0)
+            return true;
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+int cfi_table_update(bool force)
+{
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&table_lock);
+    cfi_table *old = atomic_load(&cfi_current);
+    int rc = 0;
+    if (old && !force) {
+        unsigned long long c[2] = {0, 0};
+        dl_iterate_phdr(on_counters, c);
+        if (c[0] == old->adds && c[1] == old->subs)
+            goto out;
+    }
+    cfi_table *t = build(old);
+    if (!t) {
+        say_once("hearth: cannot build the unwind tables; stacks through code without frame "
+                 "pointers may stop early\n");
+        rc = -1;
+        goto out;
+    }
+    atomic_store(&cfi_current, t);
+    if (old) {
+        if (quiesce()) {
+            table_destroy(old);
+            for (uint32_t i = 0; i < n_retired; i++)
+                table_destroy(retired[i]);
+            n_retired = 0;
+        } else if (n_retired < MAX_RETIRED) {
+            retired[n_retired++] = old;
+        } else {
+            while (!quiesce())
+                ;
+            table_destroy(old);
+        }
+    }
+out:
+    pthread_mutex_unlock(&table_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+void cfi_table_stats(uint32_t *objects, size_t *rows, size_t *bytes, uint32_t *failed,
+                     int64_t *build_ns)
+{
+    pthread_mutex_lock(&table_lock);
+    const cfi_table *t = atomic_load(&cfi_current);
+    *objects = t ? t->n_objects : 0;
+    *rows = t ? t->n_rows : 0;
+    *bytes = t ? t->n_rows * sizeof(cfi_row) : 0;
+    *failed = t ? t->n_failed : 0;
+    *build_ns = t ? t->build_ns : 0;
+    pthread_mutex_unlock(&table_lock);
+}
+
+void cfi_table_fork_prepare(void)
+{
+    pthread_mutex_lock(&table_lock);
+}
+
+void cfi_table_fork_parent(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
+void cfi_table_fork_child(void)
+{
+    /* Only the forking thread exists in the child, and it is not reading. */
+    atomic_store(&cfi_readers, 0);
+    pthread_mutex_init(&table_lock, NULL);
+}

@@ -1,0 +1,127 @@
+/*
+ * The unwind table: for every loaded object, its .eh_frame (or
+ * .debug_frame) CFI turned into a sorted array of rows "from this pc on,
+ * the caller's frame is found like this", plus the process's executable and
+ * writable mappings. Built outside signal context with libdwarf; read by
+ * the CPU signal handler and the allocation unwinder through a published,
+ * immutable snapshot (cfi_table_enter / cfi_table_leave).
+ */
+#ifndef HEARTH_SAMPLER_CFI_TABLE_H
+#define HEARTH_SAMPLER_CFI_TABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* How a row finds the caller's frame. */
+enum {
+    CFI_CFA_SP = 0,    /* CFA = sp + cfa_off */
+    CFI_CFA_FP = 1,    /* CFA = fp + cfa_off */
+    CFI_EXPR = 2,      /* a DWARF expression or a register we do not track */
+    CFI_OUTERMOST = 3, /* the return address is undefined: the stack ends */
+    CFI_NONE = 4,      /* no FDE covers these pcs */
+    CFI_CFA_FP_DEREF = 5, /* CFA = *(fp + cfa_off): gcc's stack realignment
+                             (DRAP) prologues */
+};
+
+#define CFI_PAGE_SHIFT 12
+
+/* fp_off values that are not offsets from the CFA. */
+#define CFI_FP_SAME INT16_MIN        /* the caller's fp is this frame's */
+#define CFI_FP_LOST (INT16_MIN + 1)  /* the caller's fp cannot be found */
+#define CFI_FP_AT_FP (INT16_MIN + 2) /* saved at address fp (DRAP frames) */
+
+/* 12 bytes; Debian's libc has about 60,000 of them after merging. */
+typedef struct cfi_row {
+    uint32_t pc_off;  /* from the object's start; covers up to the next row */
+    int32_t cfa_off;
+    int16_t fp_off;   /* caller's fp saved at CFA + fp_off, or CFI_FP_* */
+    int8_t ra_off;    /* return address saved at CFA + ra_off */
+    uint8_t kind;     /* CFI_* */
+} cfi_row;
+
+typedef struct cfi_object {
+    uintptr_t start, end; /* absolute pcs covered by rows */
+    cfi_row *rows;
+    uint32_t n_rows;
+    /* page[i]: the last row at or before pc_off i << CFI_PAGE_SHIFT, so a
+     * lookup searches only one page's rows (a few cache lines) instead of
+     * the whole array; n_pages + 1 entries. */
+    uint32_t *page;
+    uint32_t n_pages;
+    /* Identity, so a rebuild reuses objects still loaded at the same place. */
+    uintptr_t bias;
+    dev_t dev;
+    ino_t ino;
+    char *path;
+    uint32_t refs;        /* tables holding it; under the table lock */
+} cfi_object;
+
+typedef struct cfi_range {
+    uintptr_t start, end;
+} cfi_range;
+
+typedef struct cfi_table {
+    cfi_object **objects;  /* sorted by start, not overlapping */
+    uint32_t n_objects;
+    cfi_range *exec;       /* executable mappings, sorted */
+    uint32_t n_exec;
+    cfi_range *writable;   /* writable mappings (thread stacks among them) */
+    uint32_t n_writable;
+    unsigned long long adds, subs; /* dl_iterate_phdr's load counters */
+    size_t n_rows;         /* over all objects */
+    uint32_t n_failed;     /* objects whose CFI could not be read */
+    int64_t build_ns;      /* time the last rebuild took */
+} cfi_table;
+
+/* Handlers in flight and the published table: see cfi_table.c. */
+extern _Atomic int cfi_readers;
+extern cfi_table *_Atomic cfi_current;
+
+/*
+ * Runs in signal context. The current table (NULL before the first build)
+ * for as long as the caller stays between enter and leave; the table is
+ * not freed before every reader that saw it has left.
+ */
+static inline const cfi_table *cfi_table_enter(void)
+{
+    atomic_fetch_add(&cfi_readers, 1);
+    return atomic_load(&cfi_current);
+}
+
+static inline void cfi_table_leave(void)
+{
+    atomic_fetch_sub(&cfi_readers, 1);
+}
+
+/* Runs in signal context. The row in effect at pc, or NULL when pc is in
+ * no object or in a gap between FDEs. */
+const cfi_row *cfi_table_find(const cfi_table *t, uintptr_t pc);
+
+/* Runs in signal context. The mapping of ranges (sorted) containing addr,
+ * or NULL. */
+const cfi_range *cfi_range_find(const cfi_range *r, uint32_t n, uintptr_t addr);
+
+/*
+ * Rebuilds the table if objects were loaded or unloaded since the last
+ * build (or always, when force): objects still loaded are reused, new ones
+ * parsed with libdwarf. Publishes the new table, then frees what the old
+ * one alone held once no reader can still see it. Not async-signal-safe;
+ * serialized by an internal lock. Returns 0, or -1 when no table could be
+ * built (one stderr line the first time).
+ */
+int cfi_table_update(bool force);
+
+/* The current table's figures for profile comments, read under the
+ * table lock: objects, rows, bytes, objects that failed, last build time. */
+void cfi_table_stats(uint32_t *objects, size_t *rows, size_t *bytes, uint32_t *failed,
+                     int64_t *build_ns);
+
+/* fork: the child must not inherit the table lock held. */
+void cfi_table_fork_prepare(void);
+void cfi_table_fork_parent(void);
+void cfi_table_fork_child(void);
+
+#endif
