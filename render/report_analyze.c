@@ -720,19 +720,62 @@ out:
     return rc;
 }
 
-/* pprof's flat and cum per function, heaviest flat first. */
+/* pprof's orders of `-top` and `-top -cum`: flat (or cum) first, then the
+ * other, then the name. qsort has no context argument; the report runs on
+ * one thread. */
 static const graph_node *cmp_nodes_base;
-static int cmp_flat(const void *a, const void *b)
+static int cmp_nodes(const graph_node *x, const graph_node *y, bool cum)
 {
-    const graph_node *x = &cmp_nodes_base[*(const uint32_t *)a];
-    const graph_node *y = &cmp_nodes_base[*(const uint32_t *)b];
-    if (x->flat != y->flat)
-        return x->flat > y->flat ? -1 : 1;
-    if (x->cum != y->cum)
-        return x->cum > y->cum ? -1 : 1;
+    int64_t xa = cum ? x->cum : x->flat, ya = cum ? y->cum : y->flat;
+    int64_t xb = cum ? x->flat : x->cum, yb = cum ? y->flat : y->cum;
+    if (xa != ya)
+        return xa > ya ? -1 : 1;
+    if (xb != yb)
+        return xb > yb ? -1 : 1;
     return strcmp(x->name, y->name);
 }
+static int cmp_flat(const void *a, const void *b)
+{
+    return cmp_nodes(&cmp_nodes_base[*(const uint32_t *)a], &cmp_nodes_base[*(const uint32_t *)b], false);
+}
+static int cmp_cum(const void *a, const void *b)
+{
+    return cmp_nodes(&cmp_nodes_base[*(const uint32_t *)a], &cmp_nodes_base[*(const uint32_t *)b], true);
+}
 
+/* One table of the CPU profile's functions in idx's order; the first row
+ * becomes a finding when verdict. */
+static int cpu_table(report_doc *doc, const report_profile *cpu, const char *title,
+                     const char *note, const graph_node *nodes, const uint32_t *idx, size_t n,
+                     int64_t total, const char *unit, size_t top_n, bool verdict)
+{
+    static const char *const hdr[] = {"#", "Function", "Flat", "Flat%", "Cum", "Cum%"};
+    report_table *t = doc_table(doc);
+    if (!t || report_table_init(t, title, 6, hdr, "rlrrrr", "no CPU samples") ||
+        !(t->note = strdup(note)))
+        return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0, rows = 0; i < n && rows < top_n && !rc; i++) {
+        const graph_node *x = &nodes[idx[i]];
+        if (!x->flat && !x->cum)
+            continue;
+        char rank[24], a[64], b[64], c[64], d[64];
+        snprintf(rank, sizeof rank, "%zu", ++rows);
+        units_human(a, sizeof a, x->flat, unit);
+        fmt_pct(b, sizeof b, (double)x->flat, (double)total);
+        units_human(c, sizeof c, x->cum, unit);
+        fmt_pct(d, sizeof d, (double)x->cum, (double)total);
+        const char *cells[6] = {rank, x->name, a, b, c, d};
+        rc = report_table_row(t, cells);
+        if (!rc && rows == 1 && verdict)
+            rc = report_doc_verdict(doc, "CPU: %s takes the most time itself (%s flat, %s of %s).",
+                                    x->name, a, b, cpu->name);
+    }
+    return rc;
+}
+
+/* The top functions of the latest CPU profile by flat and by cum, as
+ * `go tool pprof -top` and `-top -cum` list them. */
 static int cpu_section(report_doc *doc, report_inputs *in, const report_options *o)
 {
     report_profile *cpu = report_latest(in, REPORT_CPU);
@@ -749,41 +792,25 @@ static int cpu_section(report_doc *doc, report_inputs *in, const report_options 
     int64_t total = node_graph_total(g);
     const char *unit = profile_str(p, p->sample_types[si].unit);
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    static const char *const hdr[] = {"#", "Function", "Flat", "Flat%", "Cum", "Cum%"};
-    report_table *t = doc_table(doc);
-    if (!idx || !t || report_table_init(t, "Top CPU functions", 6, hdr, "rlrrrr", "no CPU samples")) {
-        rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-        goto out;
+    if (!idx) {
+        node_graph_destroy(g);
+        return hearth_error_set(HEARTH_ENOMEM, "out of memory");
     }
-    char note[300], a[64], b[64], c[64], d[64];
-    units_human(a, sizeof a, total, unit);
-    snprintf(note, sizeof note, "In %s (total %s): flat is time in the function itself, "
-             "cum includes what it calls.", cpu->name, a);
-    if (!(t->note = strdup(note))) {
-        rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-        goto out;
-    }
+    char note[300], tot[64];
+    units_human(tot, sizeof tot, total, unit);
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
     cmp_nodes_base = nodes;
     qsort(idx, n, sizeof *idx, cmp_flat);
-    for (size_t i = 0, rows = 0; i < n && rows < o->top_n && !rc; i++) {
-        const graph_node *x = &nodes[idx[i]];
-        if (!x->flat && !x->cum)
-            continue;
-        char rank[24];
-        snprintf(rank, sizeof rank, "%zu", ++rows);
-        units_human(a, sizeof a, x->flat, unit);
-        fmt_pct(b, sizeof b, (double)x->flat, (double)total);
-        units_human(c, sizeof c, x->cum, unit);
-        fmt_pct(d, sizeof d, (double)x->cum, (double)total);
-        const char *cells[6] = {rank, x->name, a, b, c, d};
-        rc = report_table_row(t, cells);
-        if (!rc && rows == 1)
-            rc = report_doc_verdict(doc, "CPU: %s takes the most time itself (%s flat, %s of %s).",
-                             x->name, a, b, cpu->name);
+    snprintf(note, sizeof note, "In %s (total %s): flat is time in the function itself, "
+             "cum includes what it calls.", cpu->name, tot);
+    rc = cpu_table(doc, cpu, "Top CPU functions", note, nodes, idx, n, total, unit, o->top_n, true);
+    if (!rc) {
+        qsort(idx, n, sizeof *idx, cmp_cum);
+        snprintf(note, sizeof note, "In %s, by cum: the callers the time goes through.", cpu->name);
+        rc = cpu_table(doc, cpu, "Top CPU functions by cumulative time", note, nodes, idx, n,
+                       total, unit, o->top_n, false);
     }
-out:
     free(idx);
     node_graph_destroy(g);
     return rc;

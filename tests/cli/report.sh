@@ -153,4 +153,23 @@ if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/e
 else
     not_ok report_of_live_dumps "$(cat "$TMP/err")"
 fi
+
+# --- a CPU profile from libhearth: the hot comparator ----------------------
+# leaky_service --hot-sort spends its CPU time sorting with a comparator
+# that sscanf's its keys; HEARTH_CPU=1 writes the whole run's CPU profile
+# at exit. By cum, compare_orders_by_user carries most of it.
+mkdir -p "$TMP/cpu"
+HEARTH_CPU=1 LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/cpu/h "$LEAKY" --hot-sort --duration 3 >/dev/null 2>"$TMP/err"
+if "$HEARTH" report "$TMP/cpu"/h.*.pb.gz -n 20 -o "$TMP/cpurep" 2>>"$TMP/err"; then
+    row=$(sed -n '/^## Top CPU functions by cumulative time/,/^## /p' "$TMP/cpurep/summary.md" |
+        grep '| compare\\_orders\\_by\\_user |')
+    pct=$(printf '%s' "$row" | awk -F'|' '{ gsub(/[ %]/, "", $7); print $7 }')
+    if [ -n "$pct" ] && awk -v p="$pct" 'BEGIN { exit !(p >= 50) }' && [ -s "$TMP/cpurep/cpu.svg" ]; then
+        ok "cpu_table_by_cum_shows_the_hot_comparator ($pct%)"
+    else
+        not_ok cpu_table_by_cum_shows_the_hot_comparator "$(sed -n '/^## Top CPU/,/^## Charts/p' "$TMP/cpurep/summary.md")"
+    fi
+else
+    not_ok cpu_table_by_cum_shows_the_hot_comparator "$(cat "$TMP/err")"
+fi
 finish
