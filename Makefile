@@ -170,6 +170,7 @@ bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flam
 	@tests/bench/run $(BUILD)
 	@tests/bench/run_alloc $(BUILD)
 	@tests/bench/run_cpu $(BUILD)
+	@tests/bench/run_timeline $(BUILD)
 
 demo: deps all
 	@scripts/demo $(BUILD)

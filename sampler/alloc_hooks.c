@@ -5,8 +5,10 @@
  * recurse, and allocations made before the sampler starts are served like
  * any other. On top of the real call: a thread-local countdown and a branch
  * (heap_after_alloc), and for free a lookup that almost always ends at the
- * first slot (heap_before_free). C++ new/delete reach these through
- * libstdc++'s operator new, which calls malloc.
+ * first slot (heap_before_free). The timeline's exact counters add two
+ * thread-local additions of the block's usable size (timeline_count_*).
+ * C++ new/delete reach these through libstdc++'s operator new, which
+ * calls malloc.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -16,6 +18,7 @@
 
 #include "hearth.h"
 #include "sampler.h"
+#include "timeline_counters.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -30,23 +33,29 @@ extern void *__libc_pvalloc(size_t);
 EXPORT void *malloc(size_t size)
 {
     void *p = __libc_malloc(size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
 EXPORT void free(void *p)
 {
-    if (p)
+    if (p) {
         heap_before_free(p);
+        timeline_count_free(p);
+    }
     __libc_free(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
 {
     void *p = __libc_calloc(n, size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, n * size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
@@ -59,6 +68,7 @@ EXPORT void *realloc(void *old, size_t size)
     uint32_t stack = 0;
     uint64_t old_size = 0;
     int sampled = live_set_remove(&hearth_g.live, (uintptr_t)old, &stack, &old_size);
+    uint64_t old_bytes = tl_block_bytes(old);
     void *p = __libc_realloc(old, size);
     if (p == NULL && size != 0) {
         if (sampled)
@@ -67,8 +77,13 @@ EXPORT void *realloc(void *old, size_t size)
     }
     if (sampled)
         heap_account_free(stack, old_size);
-    if (p)
+    /* Counted as a free and an allocation, as heaptrack does; realloc(p, 0)
+     * frees and returns NULL. */
+    timeline_count_free_bytes(old_bytes);
+    if (p) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
@@ -85,8 +100,10 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
 EXPORT void *memalign(size_t align, size_t size)
 {
     void *p = __libc_memalign(align, size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
@@ -98,6 +115,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
     if (!p)
         return ENOMEM;
     heap_after_alloc(p, size);
+    timeline_count_alloc(p);
     *out = p;
     return 0;
 }
@@ -109,23 +127,29 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
         return NULL;
     }
     void *p = __libc_memalign(align, size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
 EXPORT void *valloc(size_t size)
 {
     void *p = __libc_valloc(size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 
 EXPORT void *pvalloc(size_t size)
 {
     void *p = __libc_pvalloc(size);
-    if (likely(p != NULL))
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }

@@ -104,6 +104,7 @@ void config_from_env(config *c)
     c->symbolize = true;
     c->cpu_hz = 100;
     c->cpu_seconds = 10;
+    c->timeline_interval_s = 1;
 
     const char *v;
     if ((v = getenv("HEARTH_OUT")) && *v) {
@@ -157,5 +158,14 @@ void config_from_env(config *c)
             warn("HEARTH_CPU_SECONDS", v, "not a positive number of seconds", "10");
         else
             c->cpu_seconds = secs;
+    }
+    if ((v = getenv("HEARTH_TIMELINE_INTERVAL")) && *v) {
+        double s;
+        if (!strcasecmp(v, "off"))
+            c->timeline_interval_s = 0;
+        else if (config_parse_seconds(v, &s) || (s > 0 && s < 0.01))
+            warn("HEARTH_TIMELINE_INTERVAL", v, "not a number of seconds >= 0.01 (0 or off = no timeline)", "1");
+        else
+            c->timeline_interval_s = s;
     }
 }

@@ -27,6 +27,8 @@ typedef struct config {
     uint32_t cpu_hz;                  /* HEARTH_CPU_HZ, default 100, 1..1000 */
     double cpu_seconds;               /* HEARTH_CPU_SECONDS: length of a profile the
                                          dump signal starts, default 10 */
+    double timeline_interval_s;       /* HEARTH_TIMELINE_INTERVAL, default 1;
+                                         0 (or off) = no timeline */
 } config;
 
 /* Defaults, then each HEARTH_* variable that is set. A bad value prints one

@@ -29,6 +29,7 @@
 #include "cpu_control.h"
 #include "heap_profile.h"
 #include "sampler.h"
+#include "timeline.h"
 
 #define MAX_MAPS 4096
 
@@ -188,6 +189,8 @@ static int dump_locked(const char *path, const char *kind, dump_build_fn build, 
         goto out;
     }
     rc = write_file(path, data, len);
+    if (rc == 0)
+        timeline_event("heap_dump", path);
 out:
     free(maps_text);
     free(maps);

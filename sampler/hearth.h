@@ -49,6 +49,17 @@ HEARTH_API int hearth_cpu_start(void);
  */
 HEARTH_API int hearth_cpu_stop(const char *path);
 
+/*
+ * Writes a labelled moment into the process's timeline (PREFIX.PID.timeline),
+ * e.g. hearth_mark("deploy v2") or hearth_mark("cache flushed"): `hearth
+ * timeline` draws it as a marker with its label. Any bytes are accepted
+ * (they are escaped); labels longer than 2000 bytes are cut. Safe from any
+ * thread, not from a signal handler. Returns 0, or -1 when no timeline is
+ * being recorded (HEARTH_TIMELINE_INTERVAL=0, or its file could not be
+ * created).
+ */
+HEARTH_API int hearth_mark(const char *label);
+
 #ifdef __cplusplus
 }
 #endif

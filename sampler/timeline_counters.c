@@ -1,0 +1,165 @@
+/*
+ * The registry of per-thread counter slots behind timeline_counters.h.
+ * Slots live in this library's .bss (32,768 x 64 B = 2 MiB of address
+ * space, touched only as threads arrive), so the ticker can read a slot
+ * whose thread has died without touching freed memory: a thread's TLS
+ * block dies with it, a slot does not. Registration (a thread's first
+ * malloc or free) and the ticker's sum take one mutex; the hot path never
+ * does. A thread's exit is seen through a pthread key destructor, which
+ * marks its slot; the thread may still free a few blocks after that (other
+ * destructors run later), so the ticker waits two ticks before it folds
+ * the slot into the retired total and hands it out again.
+ */
+#include "timeline_counters.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+#define TL_SLOTS 32768u
+
+enum { TL_SLOT_FREE = 0, TL_SLOT_LIVE = 1, TL_SLOT_EXITED = 2 };
+
+__thread tl_slot *timeline_tls __attribute__((tls_model("initial-exec")));
+
+/* All below under reg_lock, except: slots' counters (owner writes, ticker
+ * reads) and state (read by the ticker under the lock, written by the
+ * destructor without it: an atomic store). */
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static tl_slot slots[TL_SLOTS];
+static tl_slot overflow_slot;
+static uint32_t high_water;      /* slots[0..high_water) have been used */
+static uint32_t next_hint;       /* where the next free-slot search starts */
+static tl_totals retired;        /* counts of folded slots */
+static _Atomic uint64_t overflowed;
+static pthread_key_t exit_key;
+static bool have_key;
+/* The ticker's current tick, for the destructor's stamp. */
+static _Atomic uint32_t current_tick;
+
+static void on_thread_exit(void *arg)
+{
+    tl_slot *s = arg;
+    if (s == &overflow_slot)
+        return;
+    atomic_store_explicit(&s->exit_tick, atomic_load(&current_tick), memory_order_relaxed);
+    atomic_store_explicit(&s->state, TL_SLOT_EXITED, memory_order_release);
+}
+
+tl_slot *tl_counters_register(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    if (!have_key)
+        have_key = pthread_key_create(&exit_key, on_thread_exit) == 0;
+    tl_slot *s = &overflow_slot;
+    for (uint32_t k = 0; k < TL_SLOTS; k++) {
+        uint32_t i = (next_hint + k) % TL_SLOTS;
+        if (atomic_load_explicit(&slots[i].state, memory_order_relaxed) == TL_SLOT_FREE) {
+            s = &slots[i];
+            next_hint = (i + 1) % TL_SLOTS;
+            if (i + 1 > high_water)
+                high_water = i + 1;
+            break;
+        }
+    }
+    if (s == &overflow_slot) {
+        atomic_fetch_add(&overflowed, 1);
+    } else {
+        atomic_store_explicit(&s->alloc_bytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->alloc_objects, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->free_bytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->free_objects, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->state, TL_SLOT_LIVE, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&reg_lock);
+    /* TLS first: pthread_setspecific may calloc for high keys, and that
+     * calloc must find this slot instead of registering again. */
+    timeline_tls = s;
+    if (have_key)
+        pthread_setspecific(exit_key, s);
+    return s;
+}
+
+static void add_slot(tl_totals *t, tl_slot *s)
+{
+    t->alloc_bytes += atomic_load_explicit(&s->alloc_bytes, memory_order_relaxed);
+    t->alloc_objects += atomic_load_explicit(&s->alloc_objects, memory_order_relaxed);
+    t->free_bytes += atomic_load_explicit(&s->free_bytes, memory_order_relaxed);
+    t->free_objects += atomic_load_explicit(&s->free_objects, memory_order_relaxed);
+}
+
+void tl_counters_sum(tl_totals *out, uint32_t tick)
+{
+    atomic_store(&current_tick, tick);
+    pthread_mutex_lock(&reg_lock);
+    *out = retired;
+    add_slot(out, &overflow_slot);
+    for (uint32_t i = 0; i < high_water; i++) {
+        tl_slot *s = &slots[i];
+        uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (st == TL_SLOT_FREE)
+            continue;
+        if (st == TL_SLOT_EXITED &&
+            tick - atomic_load_explicit(&s->exit_tick, memory_order_relaxed) >= 2) {
+            add_slot(&retired, s);
+            atomic_store_explicit(&s->state, TL_SLOT_FREE, memory_order_relaxed);
+        }
+        add_slot(out, s);
+    }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+bool tl_counters_layout_ok(void)
+{
+    /* The hooks call glibc's allocator by its __libc_* names; a process
+     * where those lead elsewhere (a sanitizer's runtime intercepts them,
+     * as in make tsan and make check) has headers of another shape, not to
+     * be probed at all. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    return false;
+#endif
+    Dl_info info;
+    if (!dladdr((void *)__libc_malloc, &info) || !info.dli_fname ||
+        !strstr(info.dli_fname, "libc.so"))
+        return false;
+    /* Small, medium, large (mmap'd at the default threshold) and aligned
+     * blocks: usable size is at least what was asked, and within one
+     * alignment step and the header of it (mmap'd: within a page). */
+    static const size_t sizes[] = {1, 24, 25, 100, 1000, 4096, 70000, 1 << 20, 4 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        for (int aligned = 0; aligned < 2; aligned++) {
+            void *p = aligned ? __libc_memalign(64, sizes[i]) : __libc_malloc(sizes[i]);
+            if (!p)
+                return false;
+            uint64_t u = tl_block_bytes(p);
+            bool big = (((const uint64_t *)p)[-1] & 2) != 0;
+            __libc_free(p);
+            if (u < sizes[i] || u > sizes[i] + (big ? 4096 + 64 : 32 + 64))
+                return false;
+        }
+    }
+    return true;
+}
+
+void tl_counters_fork_child(void)
+{
+    pthread_mutex_init(&reg_lock, NULL);
+    tl_slot *self = timeline_tls;
+    for (uint32_t i = 0; i < high_water; i++) {
+        tl_slot *s = &slots[i];
+        if (s == self || atomic_load(&s->state) == TL_SLOT_FREE)
+            continue;
+        add_slot(&retired, s);
+        atomic_store(&s->state, TL_SLOT_FREE);
+    }
+}
+
+uint64_t tl_counters_overflowed(void)
+{
+    return atomic_load(&overflowed);
+}
