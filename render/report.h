@@ -59,6 +59,7 @@ typedef struct report_inputs {
     report_profile *base_threads;
     report_profile *base_extra;  /* profiles read from --base (not inputs) */
     size_t n_base_extra;
+    size_t max_input;            /* largest input accepted (--max-input) */
 } report_inputs;
 
 /*

@@ -390,6 +390,7 @@ int report_inputs_load(report_inputs *in, const char *const *paths, size_t n_pat
                        size_t n_timelines, size_t max_input)
 {
     memset(in, 0, sizeof *in);
+    in->max_input = max_input;
     for (size_t i = 0; i < n_paths; i++) {
         int rc;
         if (is_dir(paths[i]))

@@ -1,7 +1,8 @@
 // Writes the inputs of a report whose every string is hostile to markdown,
 // HTML and SVG: two heap profiles an hour apart (base.pb, latest.pb), a CPU
 // profile (cpu.pb) and a goroutine profile (goroutine.pb), and two heap
-// profiles of values and times at the ends of int64 (extreme-*.pb), for
+// profiles of values and times at the ends of int64 (extreme-*.pb), and a
+// Go GC trace whose live heap grows 600 MB an hour (service-gctrace.log), for
 // tests/cli/report.sh and report.test.mjs. Plain node, no dependencies.
 //
 //   node mkreport.mjs OUTDIR
@@ -69,6 +70,16 @@ export function write(dir) {
   });
   writeFileSync(join(dir, "extreme-base.pb"), Buffer.concat([encode(extreme(min + 1n)), timeField(9, min)]));
   writeFileSync(join(dir, "extreme-latest.pb"), Buffer.concat([encode(extreme(max)), timeField(9, max)]));
+  // A Go GC trace over an hour whose live heap grows 10 MB a minute, among
+  // the program's own output (a line of markup, as services print).
+  const gc = [];
+  for (let i = 0; i < 60; i++) {
+    const live = 100 + 10 * i;
+    gc.push(`gc ${i + 1} @${60 * i + 1}.000s 1%: 0.02+1.5+0.01 ms clock, 0.08+0.2/1.1/2.0+0.04 ms cpu, ` +
+      `${2 * live}->${2 * live + 5}->${live} MB, ${2 * live + 10} MB goal, 0 MB stacks, 0 MB globals, 4 P`);
+    gc.push(`<script>alert(8)</script> | request ${i} served`);
+  }
+  writeFileSync(join(dir, "service-gctrace.log"), gc.join("\n") + "\n");
   writeFileSync(join(dir, "names.json"), JSON.stringify({ names, leaker, leak: LEAK, seconds: 3600 }));
 }
 

@@ -16,14 +16,14 @@ node tests/browser/mkreport.mjs "$TMP/in" || not_ok make_inputs
 R=$TMP/out/rep
 mkdir -p "$TMP/out"
 if "$HEARTH" report "$TMP/in/base.pb" "$TMP/in/latest.pb" "$TMP/in/cpu.pb" "$TMP/in/goroutine.pb" \
-        -n 50 -o "$R" >"$TMP/stdout" 2>"$TMP/err"; then
+        --timeline "$TMP/in/service-gctrace.log" -n 50 -o "$R" >"$TMP/stdout" 2>"$TMP/err"; then
     ok report_of_hostile_profiles
 else
     not_ok report_of_hostile_profiles "$(cat "$TMP/err")"
 fi
 [ -s "$TMP/err" ] && not_ok report_is_quiet "$(cat "$TMP/err")" || ok report_is_quiet
 
-want="cpu.png cpu.svg heap-allocs.png heap-allocs.svg heap-growth.png heap-growth.svg heap-inuse.png heap-inuse.svg index.html summary.md threads.png threads.svg"
+want="cpu.png cpu.svg heap-allocs.png heap-allocs.svg heap-growth.png heap-growth.svg heap-inuse.png heap-inuse.svg index.html summary.md threads.png threads.svg timeline.png timeline.svg"
 got=$(ls "$R" | tr '\n' ' ' | sed 's/ $//')
 [ "$got" = "$want" ] && ok report_writes_every_chart_as_svg_and_png || not_ok report_writes_every_chart_as_svg_and_png "got:  $got
 want: $want"
@@ -46,6 +46,8 @@ if [ "$line" = "$(printf '%s\t%s' "$site" 52428800)" ]; then
 else
     not_ok first_suspect_and_rate_of_the_known_leak "got: $line"
 fi
+grep -qx -- '- Timeline service-gctrace.log: live heap grows 600.0 MiB/h over the whole run (59 min) (R^2 1.00).' "$R/summary.md" &&
+    ok timeline_verdict_of_a_go_gc_trace || not_ok timeline_verdict_of_a_go_gc_trace "$(grep -i timeline "$R/summary.md")"
 grep -q '| CPU profile duration | 30.0 s |' "$R/summary.md" && grep -q '| Profiles span | 1.00 h (' "$R/summary.md" &&
     ok what_was_profiled_times || not_ok what_was_profiled_times "$(sed -n '/What was profiled/,/^## Inputs/p' "$R/summary.md")"
 
@@ -114,13 +116,13 @@ st=$?
 # examples/leaky_service with every mistake on puts RATE bytes a second into
 # a cache that never evicts (cache_insert); two heap dumps (SIGUSR2) 5 s
 # apart; 32 KiB sampling gives about 600 samples of the leak in between, a
-# few percent of spread.
+# few percent of spread. Its timeline (a tick every 0.25 s) goes in too.
 RATE=4194304
 LEAKY=$BUILD/examples/leaky_service
 [ -x "$LEAKY" ] || not_ok leaky_service_built "no $LEAKY: make examples"
 mkdir -p "$TMP/dumps"
 LD_PRELOAD=$LIBSO HEARTH_OUT=$TMP/dumps/h HEARTH_ALLOC_RATE=32768 HEARTH_DUMP_AT_EXIT=off \
-    "$LEAKY" --all --leak-rate $RATE >"$TMP/leak.out" &
+    HEARTH_TIMELINE_INTERVAL=0.25 "$LEAKY" --all --leak-rate $RATE >"$TMP/leak.out" 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do grep -q 't=1s' "$TMP/leak.out" && break; sleep 0.1; done
 dump() { # waits for dump number $1
@@ -131,7 +133,8 @@ dump() { # waits for dump number $1
 dump 1 && sleep 5 && dump 2 || not_ok two_heap_dumps "$(ls "$TMP/dumps")"
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
-if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/err"; then
+if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz --timeline "$TMP/dumps/h.$pid.timeline" \
+        -o "$TMP/leakrep" 2>"$TMP/err"; then
     line=$($CHECK suspect "$TMP/leakrep/summary.md")
     site=${line%%	*}
     rate=${line#*	}
@@ -150,6 +153,11 @@ if "$HEARTH" report "$TMP/dumps"/h.$pid.*.heap.pb.gz -o "$TMP/leakrep" 2>"$TMP/e
     grep -qF "| PID | $pid |" "$TMP/leakrep/summary.md" &&
         grep -qF "| Binary | $(cd "$(dirname "$LEAKY")" && pwd)/leaky\_service |" "$TMP/leakrep/summary.md" &&
         ok what_was_profiled_pid_and_binary || not_ok what_was_profiled_pid_and_binary "$(sed -n '/What was profiled/,/^## Inputs/p' "$TMP/leakrep/summary.md")"
+    # The timeline's fitted verdict among the findings, and its chart.
+    grep -q "^- Timeline h\.$pid\.timeline: in-use heap grows [0-9.]* GiB/h over the whole run" "$TMP/leakrep/summary.md" &&
+        [ -s "$TMP/leakrep/timeline.svg" ] && [ -s "$TMP/leakrep/timeline.png" ] &&
+        $CHECK png "$TMP/leakrep/timeline.png" >/dev/null &&
+        ok timeline_verdict_and_chart || not_ok timeline_verdict_and_chart "$(sed -n '/^## Findings/,/^## What/p' "$TMP/leakrep/summary.md"; ls "$TMP/leakrep")"
 else
     not_ok report_of_live_dumps "$(cat "$TMP/err")"
 fi
