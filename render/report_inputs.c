@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "fetch.h"
 #include "prune.h"
+#include "report_parts.h"
 
 static bool has_type(const profile *p, const char *type, const char *unit)
 {
@@ -71,7 +72,7 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static const char *base_name(const char *path)
+const char *report_base_name(const char *path)
 {
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/')
@@ -234,7 +235,7 @@ static int add_profile(report_profile **arr, size_t *n, const char *path,
     report_profile *r = &na[*n];
     memset(r, 0, sizeof *r);
     r->path = xstrdup(path);
-    r->name = xstrdup(fetch_is_url(path) ? path : base_name(path));
+    r->name = xstrdup(fetch_is_url(path) ? path : report_base_name(path));
     r->p = p;
     r->kind = report_classify(p);
     r->time_ns = p->time_nanos;
@@ -316,13 +317,13 @@ static int load_dir(report_inputs *in, report_profile **arr, size_t *n, bool tim
         return -1;
     int rc = 0;
     for (size_t i = 0; i < cnt && !rc; i++)
-        if (!strcmp(base_name(names[i]), "capture.txt"))
+        if (!strcmp(report_base_name(names[i]), "capture.txt"))
             rc = meta_load(meta, names[i]);
     for (size_t i = 0; i < cnt && !rc; i++) {
         struct stat st;
         if (stat(names[i], &st) || !S_ISREG(st.st_mode))
             continue;
-        const char *b = base_name(names[i]);
+        const char *b = report_base_name(names[i]);
         if (is_profile_name(b))
             rc = add_profile(arr, n, names[i], max_input, meta);
         else if (timelines && is_timeline_name(b))
@@ -395,7 +396,7 @@ int report_inputs_load(report_inputs *in, const char *const *paths, size_t n_pat
         int rc;
         if (is_dir(paths[i]))
             rc = load_dir(in, &in->profiles, &in->n_profiles, true, paths[i], max_input, &in->meta);
-        else if (!fetch_is_url(paths[i]) && is_timeline_name(base_name(paths[i])))
+        else if (!fetch_is_url(paths[i]) && is_timeline_name(report_base_name(paths[i])))
             rc = add_timeline(in, paths[i]);
         else
             rc = add_profile(&in->profiles, &in->n_profiles, paths[i], max_input,

@@ -8,6 +8,9 @@
 
 #include "report.h"
 
+/* The last component of path (trailing slashes ignored). Borrowed. */
+const char *report_base_name(const char *path);
+
 /* Whether stem (a file name without .svg/.png) is one the report's charts
  * are written as: heap-inuse, cpu, other-3, ... */
 bool report_chart_name(const char *stem);

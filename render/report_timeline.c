@@ -18,12 +18,6 @@
 #include "timeline_draw.h"
 #include "timeline_fit.h"
 
-static const char *base_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
-}
-
 int report_timeline_add(report_doc *doc, report_inputs *in)
 {
     size_t n = in->n_timelines;
@@ -46,7 +40,7 @@ int report_timeline_add(report_doc *doc, report_inputs *in)
             break;
         }
         tin[i].t = tls[i];
-        tin[i].name = base_name(path);
+        tin[i].name = report_base_name(path);
         tl_fit_verdict(tin[i].verdict, sizeof tin[i].verdict, &tin[i].fit, 0);
         wall &= tls[i]->start_unix_ns != 0;
         rc = report_doc_verdict(doc, "Timeline %s: %s.", tin[i].name, tin[i].verdict);
