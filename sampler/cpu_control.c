@@ -32,6 +32,7 @@
 #include "cpu_timers.h"
 #include "dump.h"
 #include "sampler.h"
+#include "timeline.h"
 
 #define RING_SLOTS 4096
 #define DRAIN_NS 20000000L
@@ -117,6 +118,8 @@ static int finish(const char *path)
     build_ctx c = {&info};
     int rc = dump_profile(path, "cpu", build_cb, &c);
     cpu_agg_fini(&S.agg);
+    if (rc)
+        timeline_event("cpu_stop", "(not written)");
     return rc;
 }
 
@@ -240,6 +243,7 @@ static int start_locked(double seconds, const char *who)
         say("hearth: %s: cannot start the CPU drainer thread; CPU profiling is off", who);
         return -1;
     }
+    timeline_event("cpu_start", who);
     return 0;
 }
 
@@ -326,6 +330,4 @@ void cpu_init(void)
     threads_self_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit);
-    if (hearth_g.cfg.cpu)
-        cpu_start(0, "HEARTH_CPU");
 }

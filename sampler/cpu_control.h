@@ -6,8 +6,8 @@
 #define HEARTH_SAMPLER_CPU_CONTROL_H
 
 /* Sets up what CPU profiling needs at load (the calling thread's stack
- * bounds, fork handlers) and starts the whole-run session when HEARTH_CPU
- * is on. Called once by sampler_init. */
+ * bounds, fork handlers). Called once by sampler_init, which then starts
+ * the whole-run session when HEARTH_CPU is on. */
 void cpu_init(void);
 
 /*

@@ -189,8 +189,9 @@ static int dump_locked(const char *path, const char *kind, dump_build_fn build, 
         goto out;
     }
     rc = write_file(path, data, len);
+    /* A CPU profile is written when it stops: its event names the file. */
     if (rc == 0)
-        timeline_event("heap_dump", path);
+        timeline_event(strcmp(kind, "cpu") ? "heap_dump" : "cpu_stop", path);
 out:
     free(maps_text);
     free(maps);

@@ -15,6 +15,7 @@
 #include "dump.h"
 #include "hearth.h"
 #include "sampler.h"
+#include "timeline.h"
 
 /* See sampler.h: written by sampler_init before heap_on is published. */
 sampler_state hearth_g;
@@ -83,7 +84,14 @@ int sampler_init(void)
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     dump_start();
     atexit(at_exit);
+    /* The order of the fork handlers matters: the thread registry's (from
+     * cpu_init) must reset its lock in a child before the timeline's
+     * restarts its ticker thread. The timeline then starts before a CPU
+     * profile of the whole run, so it records the profile's start. */
     cpu_init();
+    timeline_start();
+    if (hearth_g.cfg.cpu)
+        cpu_start(0, "HEARTH_CPU");
     atomic_store(&hearth_g.initialized, 1);
     heap_internal_end(prev);
     pthread_mutex_unlock(&init_lock);

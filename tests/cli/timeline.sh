@@ -346,4 +346,21 @@ else
     not_ok fit_window_limits_the_fit "$("$HEARTH" timeline --format text --fit-window 1s "$leak_tl")"
 fi
 
+# A CPU profile of the whole run (HEARTH_CPU=1) shows as cpu_start at the
+# start and cpu_stop naming the file it wrote; heap dumps name theirs.
+mkdir -p "$W/cpu"
+timeout 60 env HEARTH_OUT="$W/cpu/c" HEARTH_CPU=1 HEARTH_TIMELINE_INTERVAL=0.2 \
+    LD_PRELOAD="$LIB" "$TMP/service" leak 1 >/dev/null 2>&1
+tl=$(ls "$W"/cpu/c.*.timeline 2>/dev/null | head -1)
+cpu=$(ls "$W"/cpu/c.*.cpu.pb.gz 2>/dev/null | head -1)
+heap=$(ls "$W"/cpu/c.*.heap.pb.gz 2>/dev/null | head -1)
+start=$(awk -F'\t' '$1 == "event" && $3 == "cpu_start" { print $4 }' "$tl" 2>/dev/null)
+stop=$(awk -F'\t' '$1 == "event" && $3 == "cpu_stop" { print $4 }' "$tl" 2>/dev/null)
+hd=$(awk -F'\t' '$1 == "event" && $3 == "heap_dump" { print $4 }' "$tl" 2>/dev/null)
+if [ -n "$cpu" ] && [ "$start" = HEARTH_CPU ] && [ "$stop" = "$cpu" ] && [ "$hd" = "$heap" ]; then
+    ok "cpu_profile_and_heap_dump_events_name_their_files"
+else
+    not_ok cpu_profile_and_heap_dump_events_name_their_files "start '$start', stop '$stop' (file '$cpu'), heap '$hd' (file '$heap')"
+fi
+
 finish
