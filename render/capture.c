@@ -192,6 +192,11 @@ int capture_run(const char *url, const char *dir, const capture_options *o)
         fprintf(stderr, "hearth capture: \"%s\" is not an http:// or https:// URL\n", url);
         return -1;
     }
+    /* Endpoint URLs and file paths are built in fixed buffers. */
+    if (strlen(url) > 2048 || strlen(dir) > 2048) {
+        fputs("hearth capture: the URL or the folder's name is too long\n", stderr);
+        return -1;
+    }
     capture c;
     memset(&c, 0, sizeof c);
     c.dir = dir;

@@ -107,8 +107,10 @@ static int write_tarball(const char *dir)
             fprintf(stderr, "hearth: %s: %s\n", path, hearth_error_last());
             goto out;
         }
-        snprintf(entry, sizeof entry, "%s/%s", base, names[i]);
-        trc = tarball_add_file(&t, entry, data, len);
+        if (snprintf(entry, sizeof entry, "%s/%s", base, names[i]) >= (int)sizeof entry)
+            trc = hearth_error_set(HEARTH_ELIMIT, "%s/%s: name too long for a tar archive", base, names[i]);
+        else
+            trc = tarball_add_file(&t, entry, data, len);
         free(data);
     }
     if (!trc)
@@ -171,6 +173,10 @@ int report_run(const char *dir, const char *const *paths, size_t n_paths,
                const char *base, const char *const *timelines, size_t n_timelines,
                size_t max_input, const report_options *o)
 {
+    if (strlen(dir) > 2048) {
+        fprintf(stderr, "hearth report: the output folder's name is too long\n");
+        return EXIT_USAGE;
+    }
     report_inputs in;
     report_doc doc;
     memset(&doc, 0, sizeof doc);
