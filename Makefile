@@ -24,8 +24,9 @@ DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
 LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
-# The CLI also reads URLs; the sampler never links libcurl.
-RENDER_LIBS  := $(CURL_LIBS)
+# The renderer alone links Graphviz and libcurl (it reads URLs); the sampler
+# never loads them.
+RENDER_LIBS  := $(GV_LIBS) $(CURL_LIBS) -lpthread
 # The report's PNGs: librsvg (with cairo) in the CLI only, never the sampler.
 LIB_CFLAGS   += $(RSVG_CFLAGS)
 RENDER_LIBS  += $(RSVG_LIBS)
@@ -58,6 +59,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
+$(RENDER_OBJ): LIB_CFLAGS += $(GV_CFLAGS)
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(LIB_CFLAGS) -MMD -MP -c $< -o $@
@@ -72,7 +75,7 @@ $(BUILD)/gen/flame_js.c: render/flame.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 $(HEARTH): $(RENDER_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(RENDER_LIBS)
 
 $(LIBSO): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ) sampler/libhearth.map
 	$(CC) $(ALL_CFLAGS) -shared -fPIC $(LDFLAGS) \
@@ -85,7 +88,7 @@ $(LIBA): $(SAMPLER_PIC_OBJ) $(FORMATS_PIC_OBJ)
 
 $(UNIT): $(UNIT_OBJ) $(FORMATS_OBJ) $(FLAME_JS_OBJ) $(filter-out $(BUILD)/render/main.o,$(RENDER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(RENDER_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(RENDER_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(FORMATS_OBJ)
 	@mkdir -p $(dir $@)
@@ -122,12 +125,8 @@ test: deps
 
 # Every test again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # then the sampler's concurrent paths under ThreadSanitizer.
-# fontconfig's process-long font cache (librsvg's, for PNGs) is not a leak
-# of ours: tests/lsan.supp.
 check: deps all
-	@HEARTH_SAMPLER_LIB=$(BUILD)/libhearth.so \
-	    LSAN_OPTIONS="suppressions=$(CURDIR)/tests/lsan.supp print_suppressions=0" \
-	    $(MAKE) --no-print-directory BUILD=build/asan \
+	@HEARTH_SAMPLER_LIB=$(BUILD)/libhearth.so $(MAKE) --no-print-directory BUILD=build/asan \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" test
 	@$(MAKE) --no-print-directory tsan
@@ -166,11 +165,12 @@ fuzz: fuzz-build
 	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || status=1; \
 	done; exit $$status
 
-bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc
+bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc $(BUILD)/tests/bench/http_load $(BUILD)/tests/workloads/http_service
 	@tests/bench/run $(BUILD)
 	@tests/bench/run_alloc $(BUILD)
 	@tests/bench/run_cpu $(BUILD)
 	@tests/bench/run_timeline $(BUILD)
+	@tests/bench/run_http $(BUILD)
 
 demo: deps all
 	@scripts/demo $(BUILD)

@@ -458,6 +458,9 @@ int64_t profile_function_intern(profile *p, const char *name,
     fn->start_line = start_line;
     if (p->n_functions * 2 > p->fn_intern_cap) {
         size_t cap = p->fn_intern_cap ? p->fn_intern_cap * 2 : 64;
+        /* A decoded profile joins with all its functions at once. */
+        while (cap < p->n_functions * 2)
+            cap *= 2;
         uint32_t *t = calloc(cap, sizeof *t);
         if (!t)
             return hearth_error_set(HEARTH_ENOMEM, "out of memory");

@@ -16,6 +16,7 @@ static const struct command {
     {"info", cmd_info, "describe a profile: types, period, counts, totals"},
     {"top", cmd_top, "flat/cum table of the heaviest functions (pprof -top)"},
     {"flame", cmd_flame, "draw an interactive SVG flame graph"},
+    {"graph", cmd_graph, "draw the call graph (pprof -svg), laid out by Graphviz"},
     {"fold", cmd_fold, "write a profile as folded stacks"},
     {"convert", cmd_convert, "convert folded stacks or pprof to pprof"},
     {"symbolize", cmd_symbolize, "add function names, files and lines from binaries"},

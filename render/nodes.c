@@ -72,9 +72,9 @@ static const char *base_name(const char *path)
  * step, as a key (every identifying field) and a printable name
  * (NameComponents joined by spaces).
  */
-static void node_identity(strbuf *key, strbuf *name, const profile *p,
-                          const profile_location *loc, const profile_line *line,
-                          nodes_granularity gran)
+static void node_identity(strbuf *key, strbuf *name, uint32_t parts[3],
+                          const profile *p, const profile_location *loc,
+                          const profile_line *line, nodes_granularity gran)
 {
     const profile_mapping *m = loc->mapping_id ? profile_mapping_find(p, loc->mapping_id) : NULL;
     const char *objfile = m ? profile_str(p, m->filename) : "";
@@ -108,11 +108,15 @@ static void node_identity(strbuf *key, strbuf *name, const profile *p,
     name->len = 0;
     if (address)
         strbuf_printf(name, "%016" PRIx64, address);
+    parts[0] = parts[1] = 0;
     if (*fname) {
         if (name->len)
             strbuf_putc(name, ' ');
+        parts[0] = (uint32_t)name->len;
         strbuf_puts(name, fname);
+        parts[1] = (uint32_t)(name->len - parts[0]);
     }
+    parts[2] = (uint32_t)name->len + (name->len ? 1 : 0);
     const char *extra = NULL;
     char tmp[32];
     if (lineno) {
@@ -139,9 +143,12 @@ static void node_identity(strbuf *key, strbuf *name, const profile *p,
             strbuf_putc(name, ' ');
         strbuf_puts(name, extra);
     }
+    if (parts[2] > name->len)
+        parts[2] = (uint32_t)name->len;
 }
 
-static int intern_node(node_graph *g, const char *key, const char *name, uint32_t *out)
+static int intern_node(node_graph *g, const char *key, const char *name,
+                       const uint32_t parts[3], uint32_t *out)
 {
     if ((g->n_nodes + 1) * 2 > g->table_cap) {
         size_t cap = g->table_cap ? g->table_cap * 2 : 256;
@@ -189,6 +196,9 @@ static int intern_node(node_graph *g, const char *key, const char *name, uint32_
     g->keys[i] = kc;
     memset(&g->nodes[i], 0, sizeof g->nodes[i]);
     g->nodes[i].name = nc;
+    g->nodes[i].func_off = parts[0];
+    g->nodes[i].func_len = parts[1];
+    g->nodes[i].rest_off = parts[2];
     g->nodes[i].kept = true;
     g->node_table[h] = i + 1;
     *out = i;
@@ -352,10 +362,12 @@ int node_graph_build(node_graph **out, const profile *p, int sample_index,
             goto out;
         g->loc_n[i] = n;
         for (uint32_t j = 0; j < n; j++) {
-            node_identity(&key, &name, p, loc, loc->n_lines ? &loc->lines[j] : NULL, gran);
+            uint32_t parts[3];
+            node_identity(&key, &name, parts, p, loc, loc->n_lines ? &loc->lines[j] : NULL,
+                          gran);
             if (key.oom || name.oom)
                 goto out;
-            rc = intern_node(g, key.buf, name.buf, &g->loc_nodes[i][j]);
+            rc = intern_node(g, key.buf, name.buf, parts, &g->loc_nodes[i][j]);
             if (rc)
                 goto out;
         }
@@ -413,6 +425,11 @@ long node_graph_keep(node_graph *g, int64_t cutoff)
         }
     }
     if (dropped) {
+        /* pprof rebuilds from the nodes it kept, and a node that no sample
+         * reached (or whose values cancel out) was never among them. */
+        for (size_t i = 0; i < g->n_nodes; i++)
+            if (g->nodes[i].flat == 0 && g->nodes[i].cum == 0)
+                g->nodes[i].kept = false;
         int rc = accumulate(g);
         if (rc)
             return hearth_error_set(rc, "out of memory");
@@ -472,4 +489,10 @@ const graph_edge *node_graph_edges(const node_graph *g, size_t *n)
 {
     *n = g->n_edges;
     return g->edges;
+}
+
+const uint32_t *node_graph_location_nodes(const node_graph *g, size_t loc, uint32_t *n)
+{
+    *n = g->loc_n[loc];
+    return g->loc_nodes[loc];
 }

@@ -26,7 +26,11 @@ typedef enum nodes_granularity {
 int nodes_granularity_parse(nodes_granularity *out, const char *s);
 
 typedef struct graph_node {
-    char *name;       /* printable name, as pprof prints it */
+    char *name;       /* printable name, as pprof prints it: its parts
+                         (address, function, file or binary) joined by
+                         spaces */
+    uint32_t func_off, func_len; /* the function name within name */
+    uint32_t rest_off;           /* the part after it (strlen(name): none) */
     int64_t flat;
     int64_t cum;
     bool kept;        /* false when cut by node_graph_keep */
@@ -71,5 +75,8 @@ size_t node_graph_count(const node_graph *g);
 /* Borrowed; nodes with flat == cum == 0 or not kept are still listed. */
 const graph_node *node_graph_nodes(const node_graph *g);
 const graph_edge *node_graph_edges(const node_graph *g, size_t *n);
+/* The nodes of the location at array index loc (p->locations[loc]), one per
+ * line, innermost first; *n gets their number. Borrowed. */
+const uint32_t *node_graph_location_nodes(const node_graph *g, size_t loc, uint32_t *n);
 
 #endif

@@ -75,8 +75,8 @@ static row *sorted_rows(const node_graph *g, bool cum_sort, size_t *n_out)
     return rows;
 }
 
-static void profile_labels(strbuf *out, const profile *p, const top_options *o,
-                           int64_t total, const char *unit, const char *out_unit)
+void top_profile_labels(strbuf *out, const profile *p, const top_options *o,
+                        int64_t total, const char *unit, const char *out_unit)
 {
     char a[64], b[64];
     if (p->n_mappings) {
@@ -178,7 +178,7 @@ int top_write(strbuf *out, const profile *p, const top_options *o)
 
     char a[64], b[64], c[64], d[64], e[64];
     if (o->headers)
-        profile_labels(out, p, o, total, unit, out_unit);
+        top_profile_labels(out, p, o, total, unit, out_unit);
     int64_t flat_sum = 0;
     for (size_t i = 0; i < n_rows; i++)
         flat_sum = sat_add(flat_sum, rows[i].n->flat);

@@ -26,4 +26,10 @@ typedef struct top_options {
 /* Appends the report to out. Returns 0 or HEARTH_ENOMEM. */
 int top_write(strbuf *out, const profile *p, const top_options *o);
 
+/* pprof's ProfileLabels, one per line: File, Build ID, comments, Type, Time,
+ * Duration with the total (in out_unit). The call graph's legend shows
+ * them too. */
+void top_profile_labels(strbuf *out, const profile *p, const top_options *o,
+                        int64_t total, const char *unit, const char *out_unit);
+
 #endif

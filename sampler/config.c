@@ -168,4 +168,19 @@ void config_from_env(config *c)
         else
             c->timeline_interval_s = s;
     }
+    if ((v = getenv("HEARTH_HTTP")) && *v) {
+        if (strlen(v) >= sizeof c->http_addr)
+            warn("HEARTH_HTTP", v, "address too long", "no HTTP server");
+        else
+            strcpy(c->http_addr, v);
+    }
+    if ((v = getenv("HEARTH_HTTP_TOKEN")) && *v) {
+        /* The token itself is never echoed to stderr. */
+        if (strlen(v) >= sizeof c->http_token) {
+            warn("HEARTH_HTTP_TOKEN", "...", "longer than 255 bytes", "no HTTP server");
+            c->http_addr[0] = '\0';
+        } else {
+            strcpy(c->http_token, v);
+        }
+    }
 }

@@ -23,6 +23,10 @@ typedef struct config {
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */
     bool symbolize_debug_files;       /* HEARTH_SYMBOLIZE=full: lines from
                                          separate debug files too */
+    char http_addr[128];              /* HEARTH_HTTP: HOST:PORT of the
+                                         /debug/pprof/ server, "" = off */
+    char http_token[256];             /* HEARTH_HTTP_TOKEN: the bearer token
+                                         every request must carry, "" = none */
     bool cpu;                         /* HEARTH_CPU: profile CPU for the whole run */
     uint32_t cpu_hz;                  /* HEARTH_CPU_HZ, default 100, 1..1000 */
     double cpu_seconds;               /* HEARTH_CPU_SECONDS: length of a profile the

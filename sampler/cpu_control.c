@@ -105,8 +105,9 @@ static int build_cb(profile **out, const procmap *maps, size_t n_maps, const cha
     return cpu_profile_build(out, &S.agg, c->info, maps, n_maps, exe);
 }
 
-/* Ends the session and writes its profile; under ctl_lock. */
-static int finish(const char *path)
+/* Ends the session and writes its profile, or hands it to out when out
+ * is not NULL; under ctl_lock. */
+static int finish(const char *path, profile **out)
 {
     cpu_timers_stop();
     atomic_store_explicit(&cpu_g.gen, 0, memory_order_release);
@@ -116,7 +117,8 @@ static int finish(const char *path)
     cpu_profile_info info = {S.hz, S.start_ns, clock_ns(CLOCK_MONOTONIC) - S.start_mono,
                              atomic_exchange(&cpu_g.dropped, 0), cpu_timers_unarmed(), S.note};
     build_ctx c = {&info};
-    int rc = dump_profile(path, "cpu", build_cb, &c);
+    int rc = out ? dump_profile_build(out, "cpu", build_cb, &c)
+                 : dump_profile(path, "cpu", build_cb, &c);
     cpu_agg_fini(&S.agg);
     if (rc)
         timeline_event("cpu_stop", "(not written)");
@@ -142,7 +144,7 @@ static void *drainer(void *arg)
          * would change). One dl_iterate_phdr when nothing changed. */
         cfi_table_update(false);
         if (S.deadline_mono && clock_ns(CLOCK_MONOTONIC) >= S.deadline_mono)
-            finish(NULL);
+            finish(NULL, NULL);
         pthread_mutex_unlock(&ctl_lock);
     }
     return NULL;
@@ -265,10 +267,28 @@ int cpu_stop(const char *path)
     if (!S.running)
         say("hearth: hearth_cpu_stop: no CPU profile is running");
     else
-        rc = finish(path);
+        rc = finish(path, NULL);
     pthread_mutex_unlock(&ctl_lock);
     heap_internal_end(prev);
     return rc;
+}
+
+int cpu_stop_profile(profile **out)
+{
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&ctl_lock);
+    int rc = S.running ? finish(NULL, out) : -1;
+    pthread_mutex_unlock(&ctl_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+bool cpu_running(void)
+{
+    pthread_mutex_lock(&ctl_lock);
+    bool running = S.running;
+    pthread_mutex_unlock(&ctl_lock);
+    return running;
 }
 
 void cpu_on_trigger(void)
@@ -290,7 +310,7 @@ static void at_exit(void)
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&ctl_lock);
     if (S.running)
-        finish(NULL);
+        finish(NULL, NULL);
     pthread_mutex_unlock(&ctl_lock);
     heap_internal_end(prev);
 }

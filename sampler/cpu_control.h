@@ -5,6 +5,10 @@
 #ifndef HEARTH_SAMPLER_CPU_CONTROL_H
 #define HEARTH_SAMPLER_CPU_CONTROL_H
 
+#include <stdbool.h>
+
+#include "../formats/profile.h"
+
 /* Sets up what CPU profiling needs at load (the calling thread's stack
  * bounds, fork handlers). Called once by sampler_init, which then starts
  * the whole-run session when HEARTH_CPU is on. */
@@ -22,6 +26,15 @@ int cpu_start(double seconds, const char *who);
  * next PREFIX.PID.SEQ.cpu.pb.gz). Returns 0, or -1 with one stderr line
  * (no session, or the write failed). */
 int cpu_stop(const char *path);
+
+/* cpu_stop for the HTTP endpoint: the profile, built and symbolized like
+ * the file, goes to *out (the caller's). Returns 0, or -1 when no session
+ * runs or the build failed. */
+int cpu_stop_profile(profile **out);
+
+/* Whether a session runs now (HEARTH_CPU, the dump signal, the API or
+ * HTTP). */
+bool cpu_running(void);
 
 /* The dump signal arrived (dump thread): start a HEARTH_CPU_SECONDS
  * session. */

@@ -115,7 +115,7 @@ static symbolizer *dump_sym;
  * frames for the locations, so the file reads anywhere without the
  * binaries. A failure leaves addresses, which `hearth symbolize` can fill
  * in later. */
-static void symbolize(profile *p)
+static bool symbolizer_ready(void)
 {
     if (!dump_sym) {
         symbolizer_options so = SYMBOLIZER_OPTIONS_INIT;
@@ -123,8 +123,15 @@ static void symbolize(profile *p)
         so.max_dwarf_input_bytes = SAMPLER_SYM_DWARF_INPUT;
         so.debug_file_dwarf = hearth_g.cfg.symbolize_debug_files;
         if (symbolizer_create(&dump_sym, &so))
-            return;
+            return false;
     }
+    return true;
+}
+
+static void symbolize(profile *p)
+{
+    if (!symbolizer_ready())
+        return;
     for (size_t i = 0; i < p->n_mappings; i++) {
         symbol_binary *b;
         const char *file = profile_str(p, p->mappings[i].filename);
@@ -154,6 +161,34 @@ static void symbolize(profile *p)
     }
 }
 
+/* Builds and symbolizes a profile; called with dump_lock held. */
+static int build_locked(profile **out, const char *kind, dump_build_fn build, void *arg)
+{
+    size_t maps_len = 0;
+    char *maps_text = procmaps_read("/proc/self/maps", &maps_len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    char exe[CONFIG_PATH_MAX];
+    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[exe_len > 0 ? exe_len : 0] = '\0';
+    int rc = -1;
+    if (!maps_text || !maps) {
+        say("hearth: %s profile: out of memory", kind);
+        goto out;
+    }
+    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
+    if (build(out, maps, n_maps, exe, arg)) {
+        say("hearth: %s profile: %s", kind, hearth_error_last());
+        goto out;
+    }
+    if (hearth_g.cfg.symbolize)
+        symbolize(*out);
+    rc = 0;
+out:
+    free(maps_text);
+    free(maps);
+    return rc;
+}
+
 static int dump_locked(const char *path, const char *kind, dump_build_fn build, void *arg)
 {
     char auto_path[CONFIG_PATH_MAX + 64];
@@ -163,27 +198,12 @@ static int dump_locked(const char *path, const char *kind, dump_build_fn build, 
                  atomic_fetch_add(&dump_seq, 1) + 1, kind);
         path = auto_path;
     }
-    size_t maps_len = 0;
-    char *maps_text = procmaps_read("/proc/self/maps", &maps_len);
-    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
-    char exe[CONFIG_PATH_MAX];
-    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[exe_len > 0 ? exe_len : 0] = '\0';
     profile *p = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = -1;
-    if (!maps_text || !maps) {
-        say("hearth: %s profile: out of memory", kind);
+    if (build_locked(&p, kind, build, arg))
         goto out;
-    }
-    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
-    if (build(&p, maps, n_maps, exe, arg)) {
-        say("hearth: %s profile: %s", kind, hearth_error_last());
-        goto out;
-    }
-    if (hearth_g.cfg.symbolize)
-        symbolize(p);
     if (pprof_write(&data, &len, p)) {
         say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
@@ -193,8 +213,6 @@ static int dump_locked(const char *path, const char *kind, dump_build_fn build, 
     if (rc == 0)
         timeline_event(strcmp(kind, "cpu") ? "heap_dump" : "cpu_stop", path);
 out:
-    free(maps_text);
-    free(maps);
     free(data);
     profile_destroy(p);
     return rc;
@@ -210,16 +228,62 @@ int dump_profile(const char *path, const char *kind, dump_build_fn build, void *
     return rc;
 }
 
+int dump_profile_build(profile **out, const char *kind, dump_build_fn build, void *arg)
+{
+    uint32_t prev = heap_internal_begin();
+    pthread_mutex_lock(&dump_lock);
+    int rc = build_locked(out, kind, build, arg);
+    pthread_mutex_unlock(&dump_lock);
+    heap_internal_end(prev);
+    return rc;
+}
+
+/* arg: the heap_snapshot a delta starts from, or NULL. */
 static int build_heap(profile **out, const procmap *maps, size_t n_maps, const char *exe,
                       void *arg)
 {
-    (void)arg;
-    return heap_profile_build(out, &hearth_g, maps, n_maps, exe, now_ns());
+    return heap_profile_build_since(out, &hearth_g, arg, maps, n_maps, exe, now_ns());
 }
 
 int dump_heap_now(const char *path)
 {
     return dump_profile(path, "heap", build_heap, NULL);
+}
+
+int dump_heap_profile(profile **out, const heap_snapshot *base)
+{
+    return dump_profile_build(out, "heap", build_heap, (void *)base);
+}
+
+int dump_pc_names(char **out, const uint64_t *pcs, size_t n)
+{
+    uint32_t prev = heap_internal_begin();
+    size_t maps_len = 0;
+    char *maps_text = procmaps_read("/proc/self/maps", &maps_len);
+    procmap *maps = malloc(MAX_MAPS * sizeof *maps);
+    int rc = -1;
+    pthread_mutex_lock(&dump_lock);
+    if (!maps_text || !maps || !symbolizer_ready())
+        goto out;
+    size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
+    for (size_t i = 0; i < n; i++) {
+        const procmap *m = procmaps_find(maps, n_maps, pcs[i]);
+        symbol_binary *b;
+        uint64_t vaddr;
+        symbol_lookup l;
+        out[i] = NULL;
+        if (m && m->path[0] == '/' && !symbolizer_open(dump_sym, m->path, &b) &&
+            !symbol_binary_vaddr(b, &vaddr, pcs[i], m->start, m->end, m->offset) &&
+            !symbolizer_lookup(&l, dump_sym, b, vaddr, 0) && l.n_frames)
+            out[i] = strdup(l.frames[0].function);
+    }
+    rc = 0;
+out:
+    pthread_mutex_unlock(&dump_lock);
+    free(maps_text);
+    free(maps);
+    heap_internal_end(prev);
+    return rc;
 }
 
 void dump_request(void)

@@ -8,6 +8,7 @@
 
 #include "../formats/procmaps.h"
 #include "../formats/profile.h"
+#include "heap_profile.h"
 
 /* Creates the trigger pipe, installs the signal handler and starts the dump
  * thread. Returns 0 or -1 (with one stderr line). */
@@ -26,6 +27,16 @@ void dump_request_unwind_table(void);
  * -1 (and says why on stderr). */
 int dump_heap_now(const char *path);
 
+/* The heap profile now, symbolized as configured, of what changed since
+ * base when base is not NULL; the caller's, serialized with every other
+ * dump. For the HTTP endpoints. Returns 0 or -1 (and says why on stderr). */
+int dump_heap_profile(profile **out, const heap_snapshot *base);
+
+/* The function at each of the n pcs of this process, from the dump
+ * thread's symbolizer: out[i] is a malloc'd name or NULL if unknown.
+ * Returns 0 or -1. */
+int dump_pc_names(char **out, const uint64_t *pcs, size_t n);
+
 /* Builds a profile with build (on the caller's thread, given the
  * executable mappings and the main binary's path), symbolizes it (unless
  * HEARTH_SYMBOLIZE=off) and writes it to path, or (NULL) to the next
@@ -34,6 +45,10 @@ int dump_heap_now(const char *path);
 typedef int (*dump_build_fn)(profile **out, const procmap *maps, size_t n_maps,
                              const char *main_path, void *arg);
 int dump_profile(const char *path, const char *kind, dump_build_fn build, void *arg);
+
+/* The same profile, built and symbolized under the same lock, returned to
+ * the caller (for the HTTP endpoints) instead of written. */
+int dump_profile_build(profile **out, const char *kind, dump_build_fn build, void *arg);
 
 /* The final dump at exit, when HEARTH_DUMP_AT_EXIT is on. */
 void dump_at_exit(void);

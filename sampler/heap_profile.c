@@ -34,8 +34,40 @@ void heap_unsample(int64_t count, int64_t size, uint64_t rate, int64_t *out_coun
     *out_size = (int64_t)((double)size * scale);
 }
 
+int heap_snapshot_take(heap_snapshot *out, sampler_state *s, int64_t time_ns)
+{
+    uint32_t n = atomic_load_explicit(&s->stacks.n_stacks, memory_order_acquire);
+    out->counts = calloc(n ? n : 1, sizeof *out->counts);
+    out->n = n;
+    out->time_ns = time_ns;
+    if (!out->counts)
+        return HEARTH_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        stack_counts *c = stacktab_counts(&s->stacks, i);
+        out->counts[i][0] = atomic_load_explicit(&c->alloc_objects, memory_order_relaxed);
+        out->counts[i][1] = atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed);
+        out->counts[i][2] = atomic_load_explicit(&c->free_objects, memory_order_relaxed);
+        out->counts[i][3] = atomic_load_explicit(&c->free_bytes, memory_order_relaxed);
+    }
+    return 0;
+}
+
+void heap_snapshot_fini(heap_snapshot *snap)
+{
+    free(snap->counts);
+    snap->counts = NULL;
+    snap->n = 0;
+}
+
 int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
                        size_t n_maps, const char *main_path, int64_t time_ns)
+{
+    return heap_profile_build_since(out, s, NULL, maps, n_maps, main_path, time_ns);
+}
+
+int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapshot *base,
+                             const procmap *maps, size_t n_maps, const char *main_path,
+                             int64_t time_ns)
 {
     profile *p = NULL;
     pc_locations pl = {0};
@@ -54,6 +86,8 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
     p->period_type.unit = profile_intern(p, "bytes");
     p->period = (int64_t)s->cfg.alloc_rate;
     p->time_nanos = time_ns;
+    if (base)
+        p->duration_nanos = time_ns - base->time_ns;
 
     uint32_t n = atomic_load_explicit(&s->stacks.n_stacks, memory_order_acquire);
     /* Only the first n stacks are published (their metadata is written
@@ -85,8 +119,21 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
         if (ao <= 0)
             continue;
         int64_t v[4];
-        heap_unsample(ao, ab, rate, &v[0], &v[1]);
+        /* The mean block size of every sample of the stack, delta or not. */
+        label.num = ab / ao;
         heap_unsample(ao - fo, ab - fb, rate, &v[2], &v[3]);
+        if (base && i < base->n) {
+            const uint64_t *b = base->counts[i];
+            int64_t bi[2];
+            heap_unsample((int64_t)(b[0] - b[2]), (int64_t)(b[1] - b[3]), rate, &bi[0], &bi[1]);
+            v[2] -= bi[0];
+            v[3] -= bi[1];
+            ao -= (int64_t)b[0];
+            ab -= (int64_t)b[1];
+        }
+        heap_unsample(ao, ab, rate, &v[0], &v[1]);
+        if (base && !v[0] && !v[1] && !v[2] && !v[3])
+            continue;
         const stack_meta *m = &s->stacks.meta[i];
         const uintptr_t *pcs = &s->stacks.pcs[m->pc_offset];
         for (uint32_t d = 0; d < m->depth; d++) {
@@ -95,8 +142,6 @@ int heap_profile_build(profile **out, sampler_state *s, const procmap *maps,
                 goto out;
             locs[d] = (uint64_t)lid;
         }
-        label.num = ab / ao;
-        label.num_unit = 0;
         if (profile_add_sample(p, locs, m->depth, v, 4, &label, 1))
             goto out;
     }

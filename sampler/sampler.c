@@ -14,6 +14,7 @@
 #include "cpu_control.h"
 #include "dump.h"
 #include "hearth.h"
+#include "http.h"
 #include "sampler.h"
 #include "timeline.h"
 
@@ -92,6 +93,7 @@ int sampler_init(void)
     timeline_start();
     if (hearth_g.cfg.cpu)
         cpu_start(0, "HEARTH_CPU");
+    http_start();
     atomic_store(&hearth_g.initialized, 1);
     heap_internal_end(prev);
     pthread_mutex_unlock(&init_lock);

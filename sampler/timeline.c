@@ -41,6 +41,7 @@ static struct {
     bool layout_ok;             /* the heap counters can be trusted */
     bool overflow_told;         /* under tick_lock */
     bool failed;                /* under open_lock: creating failed */
+    char path[CONFIG_PATH_MAX + 64]; /* the file's name once created */
 } R = {
     .fd = -1,
     .open_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -100,6 +101,7 @@ static int open_file(void)
         say(msg);
         return -1;
     }
+    memcpy(R.path, path, sizeof R.path);
     char exe[1024];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -153,6 +155,16 @@ int timeline_event(const char *kind, const char *detail)
         return -1;
     event_to(fd, kind, detail);
     return 0;
+}
+
+int timeline_path(char *out, size_t cap)
+{
+    if (get_fd() < 0)
+        return -1;
+    pthread_mutex_lock(&R.open_lock);
+    int rc = snprintf(out, cap, "%s", R.path) < (int)cap ? 0 : -1;
+    pthread_mutex_unlock(&R.open_lock);
+    return rc;
 }
 
 int hearth_mark(const char *label)

@@ -7,6 +7,8 @@
 #ifndef HEARTH_SAMPLER_TIMELINE_H
 #define HEARTH_SAMPLER_TIMELINE_H
 
+#include <stddef.h>
+
 /*
  * Appends "event T KIND DETAIL" to the timeline now: heap_dump PATH,
  * cpu_start, cpu_stop PATH, mark TEXT... kind is [a-z_]+; detail may be
@@ -16,6 +18,11 @@
  * recorded.
  */
 int timeline_event(const char *kind, const char *detail);
+
+/* The name of this process's timeline file (created now if it was not
+ * yet), for the HTTP endpoint that serves it. Returns 0, or -1 when no
+ * timeline is being recorded. */
+int timeline_path(char *out, size_t cap);
 
 /* Starts the recorder when HEARTH_TIMELINE_INTERVAL is not 0: a no-op
  * after the first call. Called from libhearth's constructor. */
