@@ -189,7 +189,10 @@ int report_run(const char *dir, const char *const *paths, size_t n_paths,
     int rc = report_analyze(&doc, &in, o);
     if (!rc)
         rc = report_charts_draw(&doc, &in, o);
+    /* Charts that drew their own PNG (call graphs) keep it. */
     for (size_t i = 0; i < doc.n_charts && !rc && o->png; i++) {
+        if (doc.charts[i].png.len)
+            continue;
         rc = png_from_svg(&doc.charts[i].png, doc.charts[i].svg.buf, doc.charts[i].svg.len);
         if (rc)
             hearth_error_wrap(rc, "%s.svg", doc.charts[i].file);

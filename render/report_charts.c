@@ -123,7 +123,6 @@ out:
 
 int report_charts_draw(report_doc *doc, report_inputs *in, const report_options *o)
 {
-    (void)o;
     report_profile *heap = report_latest(in, REPORT_HEAP);
     report_profile *base = in->base_heap ? in->base_heap : report_earliest(in, REPORT_HEAP);
     report_profile *allocs = report_latest(in, REPORT_ALLOCS);
@@ -150,11 +149,13 @@ int report_charts_draw(report_doc *doc, report_inputs *in, const report_options 
         rc = flame_chart(doc, "threads", "Threads", "Threads (goroutines) by stack", threads,
                          NULL, NULL);
     if (!rc && heap)
-        rc = report_callgraph_add(doc, heap, "inuse_space", "heap-graph",
-                                  "Heap call graph", "In-use bytes by caller and callee");
+        rc = report_callgraph_add(doc, heap, "inuse_space", "heap-graph", "Heap call graph",
+                                  "In-use bytes by caller and callee, as go tool pprof -svg draws "
+                                  "them (wheel to zoom, drag to pan)", o->png);
     if (!rc && cpu)
         rc = report_callgraph_add(doc, cpu, NULL, "cpu-graph", "CPU call graph",
-                                  "CPU time by caller and callee");
+                                  "CPU time by caller and callee, as go tool pprof -svg draws "
+                                  "them (wheel to zoom, drag to pan)", o->png);
     /* Profiles of other kinds (block, mutex, folded stacks) are drawn too. */
     for (size_t i = 0, k = 0; i < in->n_profiles && !rc; i++) {
         report_profile *r = &in->profiles[i];

@@ -39,20 +39,40 @@ static void base64(strbuf *out, const unsigned char *s, size_t n)
     out->buf[out->len] = 0;
 }
 
-/* The value of attribute name on the SVG's root element, as a number. */
-static double svg_attr(const strbuf *svg, const char *name, double dflt)
+/* The value of attribute name on the SVG's root element: its number, or
+ * NULL when absent. */
+static const char *svg_attr(const strbuf *svg, const char *name)
 {
     const char *root = svg->buf ? strstr(svg->buf, "<svg") : NULL;
     const char *end = root ? strchr(root, '>') : NULL;
-    if (!end)
-        return dflt;
     size_t k = strlen(name);
-    for (const char *a = root; (a = strstr(a, name)) && a < end; a += k)
-        if (a[-1] == ' ' && a[k] == '=' && a[k + 1] == '"') {
-            double v = strtod(a + k + 2, NULL);
-            return v > 0 ? v : dflt;
-        }
-    return dflt;
+    for (const char *a = root; end && (a = strstr(a, name)) && a < end; a += k)
+        if ((a[-1] == ' ' || a[-1] == '\n') && a[k] == '=' && a[k + 1] == '"')
+            return a + k + 2;
+    return NULL;
+}
+
+/* The height of the frame that shows an SVG at the page's width (about
+ * 1200 px): its own height in pixels, or for one that fills its frame
+ * (width="100%", the call graphs) the height its viewBox gives at that
+ * width, within 300..900 px. */
+static double frame_height(const strbuf *svg)
+{
+    const char *h = svg_attr(svg, "height");
+    char *end;
+    double v = h ? strtod(h, &end) : 0;
+    if (h && v > 0 && *end != '%')
+        return v;
+    const char *vb = svg_attr(svg, "viewBox");
+    double box[4] = {0, 0, 0, 0};
+    for (int i = 0; vb && i < 4; i++) {
+        box[i] = strtod(vb, &end);
+        vb = end;
+    }
+    if (!(box[2] > 0 && box[3] > 0))
+        return 600;
+    v = 1200 * box[3] / box[2];
+    return v < 300 ? 300 : v > 900 ? 900 : v;
 }
 
 static const char style[] =
@@ -141,7 +161,7 @@ int report_html_write(strbuf *out, const report_doc *doc)
                          "folder as an SVG and a PNG.</p>\n");
     for (size_t i = 0; i < doc->n_charts; i++) {
         const report_chart *c = &doc->charts[i];
-        double h = svg_attr(&c->svg, "height", 600);
+        double h = frame_height(&c->svg);
         strbuf_printf(out, "<figure id=\"chart-%s\">\n<figcaption><b>", c->file);
         svg_escape(out, c->title);
         strbuf_puts(out, "</b>: ");

@@ -27,9 +27,10 @@ int report_doc_verdict(report_doc *doc, const char *fmt, ...) HEARTH_PRINTF(2, 3
  * or an error naming the file. */
 int report_timeline_add(report_doc *doc, report_inputs *in);
 
-/* Adds the call graph (SVG) of r's sample type named sample (NULL: the
- * default) as chart file. Returns 0 or an error. */
+/* Adds the call graph (SVG, and its PNG when png) of r's sample type
+ * named sample (NULL: the default) as chart file. Returns 0 or an error
+ * naming r. */
 int report_callgraph_add(report_doc *doc, const report_profile *r, const char *sample,
-                         const char *file, const char *title, const char *caption);
+                         const char *file, const char *title, const char *caption, bool png);
 
 #endif

@@ -54,14 +54,15 @@ try {
     if (png.length < 4000) blank.push(`${file}: ${png.length} bytes`);
     const box = await el.boundingBox();
     const f = await el.contentFrame();
-    // A flame graph has its frames and script; the timeline its series.
+    // A flame graph has its frames and script; the timeline its series,
+    // a call graph its boxes and edges.
     const drawn = f && await f.evaluate((flame) => {
       const s = document.documentElement;
       const r = s.getBoundingClientRect();
       return s.localName === "svg" && r.width > 0 && r.height > 0 && (flame
         ? document.querySelectorAll("#frames > g.f").length > 0 && !!window.hearthFlame
-        : document.querySelectorAll("path, polyline, rect").length > 10);
-    }, file !== "timeline.svg");
+        : document.querySelectorAll("path, polyline, polygon, rect").length > 10);
+    }, !/^(timeline|.*-graph)\.svg$/.test(file));
     if (await el.isVisible() && box && box.width > 500 && box.height > 50 && drawn) shown.push(file);
   }
   expect("every chart of the folder is shown, drawn, with its script",

@@ -23,7 +23,7 @@ else
 fi
 [ -s "$TMP/err" ] && not_ok report_is_quiet "$(cat "$TMP/err")" || ok report_is_quiet
 
-want="cpu.png cpu.svg heap-allocs.png heap-allocs.svg heap-growth.png heap-growth.svg heap-inuse.png heap-inuse.svg index.html summary.md threads.png threads.svg timeline.png timeline.svg"
+want="cpu-graph.png cpu-graph.svg cpu.png cpu.svg heap-allocs.png heap-allocs.svg heap-graph.png heap-graph.svg heap-growth.png heap-growth.svg heap-inuse.png heap-inuse.svg index.html summary.md threads.png threads.svg timeline.png timeline.svg"
 got=$(ls "$R" | tr '\n' ' ' | sed 's/ $//')
 [ "$got" = "$want" ] && ok report_writes_every_chart_as_svg_and_png || not_ok report_writes_every_chart_as_svg_and_png "got:  $got
 want: $want"
@@ -78,7 +78,7 @@ gzip -t "$R.tar.gz" && ok tarball_is_valid_gzip || not_ok tarball_is_valid_gzip
 echo "my notes" >"$R/notes.txt"
 if "$HEARTH" report "$TMP/in/latest.pb" -o "$R" 2>"$TMP/err" && [ -z "$(ls "$TMP/out" "$R" | grep '\.tmp\.')" ] &&
         ! grep -q '^## Leak suspects' "$R/summary.md" && grep -q 'One heap profile only' "$R/summary.md" &&
-        [ "$(ls "$R" | tr '\n' ' ')" = "heap-allocs.png heap-allocs.svg heap-inuse.png heap-inuse.svg index.html notes.txt summary.md " ] &&
+        [ "$(ls "$R" | tr '\n' ' ')" = "heap-allocs.png heap-allocs.svg heap-graph.png heap-graph.svg heap-inuse.png heap-inuse.svg index.html notes.txt summary.md " ] &&
         tar tzf "$R.tar.gz" | grep -qx rep/notes.txt && ! tar tzf "$R.tar.gz" | grep -q cpu; then
     ok report_again_into_the_same_folder_drops_stale_charts
 else
