@@ -377,6 +377,25 @@ static int load_base(report_inputs *in, const char *base, size_t max_input)
     meta_fini(&bmeta);
     if (rc)
         return -1;
+    /* Base files are named with their folder: a capture's heap.pb.gz
+     * and its base's heap.pb.gz must read apart in the tables. */
+    if (is_dir(base))
+        for (size_t i = 0; i < in->n_base_extra; i++) {
+            report_profile *r = &in->base_extra[i];
+            size_t n = strlen(base) + strlen(r->name) + 2;
+            char *named = malloc(n);
+            if (!named) {
+                fputs("hearth: out of memory\n", stderr);
+                return -1;
+            }
+            const char *dir = report_base_name(base);
+            size_t dl = strlen(dir);
+            while (dl > 1 && dir[dl - 1] == '/')
+                dl--;
+            snprintf(named, n, "%.*s/%s", (int)dl, dir, r->name);
+            free(r->name);
+            r->name = named;
+        }
     in->base_heap = pick(in->base_extra, in->n_base_extra, REPORT_HEAP, true);
     in->base_threads = pick(in->base_extra, in->n_base_extra, REPORT_GOROUTINE, true);
     if (!in->base_heap) {

@@ -1,9 +1,11 @@
 # `hearth capture` (render/capture.c) against a Go program serving
-# net/http/pprof (tests/go/pprofserver, built here with go build): every
+# net/http/pprof (tests/go/pprofserver, built here with go build), and
+# against examples/leaky_service under libhearth's HEARTH_HTTP: every
 # endpoint saved and readable by `go tool pprof`, capture.txt with the
 # command line and when each file came, the report in the same folder,
 # a second capture compared with the first (--base), progress only on a
-# terminal; and a service that goes away halfway: one line naming the URL,
+# terminal, leak rates within 20% of the truth; and a service that goes
+# away halfway: one line naming the URL,
 # what was saved kept, exit 1.
 . tests/cli/lib.sh
 
@@ -14,6 +16,15 @@ if ! go build -o "$TMP/pprofserver" tests/go/pprofserver/main.go 2>"$TMP/err"; t
     finish
     exit
 fi
+
+# within_20_percent NAME MEASURED TRUE
+within_20_percent() {
+    if [ -n "$2" ] && awk -v r="$2" -v w="$3" 'BEGIN { d = r - w; if (d < 0) d = -d; exit !(d <= 0.2 * w) }'; then
+        ok "$1 ($(awk -v r="$2" -v w="$3" 'BEGIN { printf "%.1f%% of the true rate", 100 * r / w }'))"
+    else
+        not_ok "$1" "measured $2 B/h, true $3 B/h"
+    fi
+}
 
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
@@ -87,6 +98,7 @@ if "$HEARTH" capture "$URL" --seconds 0 --base "$C" -o "$C2" 2>"$TMP/err"; then
     "main.leakRequest	"*) ok "capture_with_base_finds_the_leak ($line B/h)" ;;
     *) not_ok capture_with_base_finds_the_leak "$line" ;;
     esac
+    within_20_percent go_leak_rate_within_20_percent "${line#*	}" $((4194304 * 3600))
     grep -q '| 25 | +0 | name=' "$C2/summary.md" && ok thread_change_against_base || not_ok thread_change_against_base "$(sed -n '/^## Largest groups/,/^## /p' "$C2/summary.md")"
     [ ! -e "$C2/cpu.pb.gz" ] && ok seconds_0_takes_no_cpu_profile || not_ok seconds_0_takes_no_cpu_profile
 else
@@ -97,6 +109,48 @@ fi
 script -qec "$HEARTH capture $URL --seconds 1 -o $TMP/cap3" /dev/null >"$TMP/tty" 2>&1
 grep -q "capture: $URL/debug/pprof/heap?gc=1" "$TMP/tty" && grep -q "capture: report in $TMP/cap3/index.html" "$TMP/tty" &&
     ok progress_on_a_terminal || not_ok progress_on_a_terminal "$(cat "$TMP/tty")"
+
+# --- the same from libhearth ----------------------------------------------
+# examples/leaky_service with every mistake, under libhearth serving
+# /debug/pprof/ (HEARTH_HTTP, any free port) and recording its timeline:
+# a capture, then a second one against it a few seconds later.
+LEAKY=$BUILD/examples/leaky_service
+LIBSO=${HEARTH_SAMPLER_LIB:-$BUILD/libhearth.so}
+LD_PRELOAD=$LIBSO HEARTH_HTTP=127.0.0.1:0 HEARTH_ALLOC_RATE=32768 HEARTH_TIMELINE_INTERVAL=0.25 \
+    HEARTH_OUT=$TMP/lh HEARTH_DUMP_AT_EXIT=off "$LEAKY" --all --leak-rate 4194304 >/dev/null 2>"$TMP/leaky.err" &
+lpid=$!
+pids="$pids $lpid"
+for _ in $(seq 100); do grep -q 'serving http' "$TMP/leaky.err" && break; sleep 0.05; done
+LURL=$(sed -n 's|^hearth: serving \(http://127.0.0.1:[0-9]*\)/debug/pprof/ .*|\1|p' "$TMP/leaky.err")
+H1=$TMP/hearth1
+if "$HEARTH" capture "$LURL" --seconds 1 -o "$H1" 2>"$TMP/err"; then
+    ok capture_from_libhearth
+else
+    not_ok capture_from_libhearth "$(cat "$TMP/err" "$TMP/leaky.err")"
+fi
+kept=$(ls "$H1" | grep -e '\.pb\.gz$' -e '\.timeline$' -e capture.txt | tr '\n' ' ')
+[ "$kept" = "allocs.pb.gz capture.txt cpu.pb.gz goroutine.pb.gz heap.pb.gz hearth.timeline threadcreate.pb.gz " ] &&
+    ok libhearth_serves_every_endpoint_and_the_timeline || not_ok libhearth_serves_every_endpoint_and_the_timeline "$kept"
+grep -qx "cmdline: $LEAKY --all --leak-rate 4194304" "$H1/capture.txt" &&
+    ok libhearth_cmdline_in_capture_txt || not_ok libhearth_cmdline_in_capture_txt "$(cat "$H1/capture.txt")"
+sleep 3
+H2=$TMP/hearth2
+if "$HEARTH" capture "$LURL" --seconds 0 --base "$H1" -o "$H2" 2>"$TMP/err"; then
+    S=$H2/summary.md
+    line=$($CHECK suspect "$S")
+    [ "${line%%	*}" = cache_insert ] && ok "libhearth_capture_finds_the_leak ($line B/h)" ||
+        not_ok libhearth_capture_finds_the_leak "$line"
+    within_20_percent libhearth_leak_rate_within_20_percent "${line#*	}" $((4194304 * 3600))
+    # Leaked threads: the group named by libhearth's thread label grew.
+    sed -n '/^## Largest groups/,/^## /p' "$S" | grep -Eq '^\| [0-9]+ \| \+[1-9][0-9]* \| thread=upstream-watch \| watch\\_upstream\\_forever \|' &&
+        grep -q "^- Threads: [0-9]* in hearth1/goroutine.pb.gz, [0-9]* in goroutine.pb.gz (+[1-9]" "$S" &&
+        ok libhearth_thread_groups_and_their_growth || not_ok libhearth_thread_groups_and_their_growth "$(grep Threads "$S"; sed -n '/^## Largest groups/,/^## /p' "$S")"
+    grep -q '^- Timeline hearth.timeline: in-use heap grows' "$S" && [ -s "$H2/timeline.svg" ] &&
+        ok libhearth_timeline_in_the_report || not_ok libhearth_timeline_in_the_report "$(grep -i timeline "$S")"
+else
+    not_ok libhearth_capture_finds_the_leak "$(cat "$TMP/err")"
+fi
+kill $lpid 2>/dev/null
 
 # --- a service that goes away halfway --------------------------------------
 # It exits when asked for the CPU profile: heap, allocs, goroutine and
