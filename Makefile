@@ -18,6 +18,8 @@ GV_CFLAGS    := $(shell pkg-config --cflags libgvc 2>/dev/null)
 GV_LIBS      := $(shell pkg-config --libs libgvc 2>/dev/null)
 CURL_CFLAGS  := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS    := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+RSVG_CFLAGS  := $(shell pkg-config --cflags librsvg-2.0 2>/dev/null)
+RSVG_LIBS    := $(shell pkg-config --libs librsvg-2.0 2>/dev/null)
 DWARF_CFLAGS := -I/usr/include/libdwarf
 DWARF_LIBS   := -ldwarf
 LIBS         := $(ZLIB_LIBS) $(DWARF_LIBS) -lm
@@ -25,6 +27,9 @@ LIB_CFLAGS   := $(ZLIB_CFLAGS) $(DWARF_CFLAGS) $(CURL_CFLAGS)
 # The renderer alone links Graphviz and libcurl (it reads URLs); the sampler
 # never loads them.
 RENDER_LIBS  := $(GV_LIBS) $(CURL_LIBS) -lpthread
+# The report's PNGs: librsvg (with cairo) in the CLI only, never the sampler.
+LIB_CFLAGS   += $(RSVG_CFLAGS)
+RENDER_LIBS  += $(RSVG_LIBS)
 
 FORMATS_SRC := $(sort $(wildcard formats/*.c))
 RENDER_SRC  := $(sort $(wildcard render/*.c))

@@ -67,5 +67,7 @@ int cmd_flame(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 #endif

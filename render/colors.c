@@ -111,7 +111,11 @@ void colors_module_key(char *out, size_t n, const char *name, const char *binary
 
 rgb colors_diff(int64_t value, int64_t base, int64_t max_delta)
 {
-    int64_t d = value - base;
+    int64_t d;
+    if (__builtin_sub_overflow(value, base, &d))
+        d = value >= base ? INT64_MAX : INT64_MIN + 1;
+    if (d == INT64_MIN)
+        d++;
     if (d == 0 || max_delta <= 0)
         return (rgb){235, 235, 235};
     double f = (double)(d < 0 ? -d : d) / (double)max_delta;

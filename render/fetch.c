@@ -110,8 +110,17 @@ static void first_line(const sink *s, char *out, size_t cap)
 
 static bool curl_ready;
 
+/* The last reply's status, for callers that treat 404 as "not served". */
+static __thread long last_status;
+
+long fetch_last_status(void)
+{
+    return last_status;
+}
+
 int fetch_url(const char *url, size_t max_bytes)
 {
+    last_status = 0;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT))
             return hearth_error_set(HEARTH_EFAIL, "cannot initialise libcurl");
@@ -165,6 +174,7 @@ int fetch_url(const char *url, size_t max_bytes)
         fputs("\r\033[K", stderr);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    last_status = status;
     curl_easy_cleanup(c);
     curl_slist_free_all(hdr);
     int err = 0;

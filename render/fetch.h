@@ -22,4 +22,8 @@ bool fetch_is_url(const char *path);
  */
 int fetch_url(const char *url, size_t max_bytes);
 
+/* The HTTP status of the calling thread's last fetch_url (0 when no reply
+ * came), so a caller can tell "not served" (404) from other failures. */
+long fetch_last_status(void);
+
 #endif

@@ -91,7 +91,10 @@ static int do_layout(layout *L, const calltree *t, const flame_options *o)
         if (n->depth > L->max_depth)
             L->max_depth = n->depth;
         if (i != 0) {
-            int64_t d = n->total - n->base_total;
+            /* Saturating |total - base|: values come from untrusted files. */
+            int64_t d;
+            if (__builtin_sub_overflow(n->total, n->base_total, &d) || d == INT64_MIN)
+                d = INT64_MAX;
             if (d < 0)
                 d = -d;
             if (d > L->max_delta)
@@ -260,7 +263,10 @@ static void put_frame(strbuf *out, const calltree *t, const flame_options *o,
         strbuf_puts(out, ", delta ");
         if (n->total >= n->base_total)
             strbuf_putc(out, '+');
-        put_value(out, n->total - n->base_total, o->unit);
+        int64_t d;
+        if (__builtin_sub_overflow(n->total, n->base_total, &d))
+            d = n->total >= n->base_total ? INT64_MAX : INT64_MIN;
+        put_value(out, d, o->unit);
     }
     if (n->is_inline)
         strbuf_puts(out, " (inline)");

@@ -21,6 +21,8 @@ static const struct command {
     {"convert", cmd_convert, "convert folded stacks or pprof to pprof"},
     {"symbolize", cmd_symbolize, "add function names, files and lines from binaries"},
     {"timeline", cmd_timeline, "draw memory, allocation and GC over time (hearth, Go, JVM)"},
+    {"report", cmd_report, "incident report: summary.md, index.html, charts, .tar.gz"},
+    {"capture", cmd_capture, "pull profiles from a running service, then report"},
 };
 
 static void usage(FILE *f)

@@ -14,6 +14,11 @@
  * sets *cp, or returns 1 with *cp = 0xFFFD for an invalid sequence. */
 static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
+    return svg_utf8_next(s, n, cp);
+}
+
+size_t svg_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
     unsigned char c = s[0];
     size_t len;
     uint32_t v, min;

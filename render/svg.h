@@ -6,6 +6,7 @@
 #define HEARTH_RENDER_SVG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../formats/strbuf.h"
 
@@ -23,6 +24,11 @@ void svg_escape_n(strbuf *out, const char *s, size_t n);
  * characters, not bytes, and never splits one.
  */
 void svg_escape_fit(strbuf *out, const char *s, size_t max_chars);
+
+/* Decodes one UTF-8 character at s (n > 0 bytes left): returns its length
+ * and sets *cp, or returns 1 with *cp = 0xFFFD for an invalid sequence.
+ * Shared with the other escapers (markdown). */
+size_t svg_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Number of characters (valid UTF-8 sequences or replaced bytes) in s. */
 size_t svg_char_count(const char *s);

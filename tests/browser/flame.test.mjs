@@ -12,32 +12,14 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { arg, expect, finish, HEARTH, launch, notOk, ok, OUT, root } from "./harness.mjs";
 import { parse, pathOf } from "./flamecheck.mjs";
 import { encode, specs } from "./mkpprof.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
-const arg = (name, dflt) => {
-  const k = process.argv.indexOf(name);
-  return k >= 0 ? process.argv[k + 1] : dflt;
-};
-const HEARTH = resolve(root, arg("--hearth", process.env.HEARTH || "build/hearth"));
-const OUT = resolve(root, arg("--out", "tests/out"));
 const FIXTURES = resolve(root, arg("--fixtures", process.env.HEARTH_FIXTURES || "../shared/fixtures"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const golden = join(root, "tests/golden/flame");
-
-let passed = 0, failed = 0;
-function ok(name) { passed++; console.log(`PASS ${name}`); }
-function notOk(name, why) {
-  failed++;
-  console.log(`FAIL ${name}`);
-  if (why) console.log(String(why).split("\n").map((l) => "  " + l).join("\n"));
-}
-function expect(name, cond, why) { cond ? ok(name) : notOk(name, why); }
 function expectEq(name, got, want) {
   got === want ? ok(name) : notOk(name, `got  ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`);
 }
@@ -113,11 +95,7 @@ const overflowing = (page) => page.evaluate(() => {
 });
 
 try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 
   // --- the main graph: simple.folded, count unit -------------------------
   const foldedPath = join(golden, "simple.folded");
@@ -390,5 +368,4 @@ try {
 }
 
 console.log(`screenshots in ${OUT}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

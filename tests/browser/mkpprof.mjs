@@ -18,7 +18,7 @@
 // or { name, file, line, mapping, address }.
 import { writeFileSync } from "node:fs";
 
-function varint(n) {
+export function varint(n) {
   let v = BigInt.asUintN(64, BigInt(n));
   const out = [];
   do {

@@ -1,10 +1,11 @@
-# The flame graph's script in headless Chromium (tests/browser/flame.test.mjs):
-# hover, click to zoom, Reset Zoom, Ctrl-F search, the URL hash, hostile
-# names, --no-js. Needs node and /usr/bin/chromium (make deps); the one npm
+# Headless Chromium tests, tests/browser/*.test.mjs: the flame graph's
+# script (flame.test.mjs: hover, click to zoom, Reset Zoom, Ctrl-F search,
+# the URL hash, hostile names, --no-js) and the report's index.html
+# (report.test.mjs: every chart shown, no network request). Needs node and /usr/bin/chromium (make deps); the one npm
 # package, playwright-core (pinned in tests/browser/package-lock.json), is
 # installed with `npm ci` when tests/browser/node_modules is missing or
 # holds another version. playwright-core downloads no browser: the test
-# launches the system's Chromium. Screenshots go to tests/out/. About 15 s.
+# launches the system's Chromium. Screenshots go to tests/out/. About 20 s.
 . tests/cli/lib.sh
 
 B=tests/browser
@@ -49,19 +50,24 @@ if ! installed; then
 fi
 
 mkdir -p tests/out
-node "$B/flame.test.mjs" --hearth "$HEARTH" --out tests/out --fixtures "$FIXTURES" >"$TMP/browser.log" 2>&1
-rc=$?
-# Its PASS/FAIL lines are ours; its closing line is added to our counts.
-grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log" | tail -n 1)
-if [ -z "$line" ]; then
-    not_ok flame_test_finishes "no closing line (exit $rc)"
-else
-    p=${line%% passed*}
-    f=${line#*passed, }
-    f=${f%% failed}
-    _pass=$((_pass + p))
-    _fail=$((_fail + f))
-    [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || not_ok flame_test_exit_status "exit $rc with no failure counted"
-fi
+# Every tests/browser/*.test.mjs (flame graphs, the report's index.html).
+for t in "$B"/*.test.mjs; do
+    name=${t##*/}
+    name=${name%.test.mjs}
+    node "$t" --hearth "$HEARTH" --out tests/out --fixtures "$FIXTURES" >"$TMP/browser.log" 2>&1
+    rc=$?
+    # Its PASS/FAIL lines are ours; its closing line is added to our counts.
+    grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/browser.log" | tail -n 1)
+    if [ -z "$line" ]; then
+        not_ok "${name}_test_finishes" "no closing line (exit $rc)"
+    else
+        p=${line%% passed*}
+        f=${line#*passed, }
+        f=${f%% failed}
+        _pass=$((_pass + p))
+        _fail=$((_fail + f))
+        [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || not_ok "${name}_test_exit_status" "exit $rc with no failure counted"
+    fi
+done
 finish
