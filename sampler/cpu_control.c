@@ -33,6 +33,7 @@
 #include "dump.h"
 #include "sampler.h"
 #include "timeline.h"
+#include "own_thread.h"
 
 #define RING_SLOTS 4096
 #define DRAIN_NS 20000000L
@@ -50,21 +51,6 @@ static struct {
 static uint32_t last_gen;
 static bool ring_ready, handler_installed;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof buf - 2)
-        n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    (void)!write(2, buf, (size_t)n);
-}
 
 static int64_t clock_ns(clockid_t c)
 {
@@ -152,20 +138,7 @@ static void *drainer(void *arg)
 
 static int start_drainer(uint32_t gen)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The service's signals are for the service's threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&th, &attr, drainer, (void *)(uintptr_t)gen);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (rc == 0)
-        pthread_setname_np(th, "hearth-cpu");
-    return rc;
+    return own_thread_start(drainer, (void *)(uintptr_t)gen, "hearth-cpu");
 }
 
 static int install_handler(void)
@@ -190,17 +163,17 @@ static int start_locked(double seconds, const char *who)
 {
     char why[160];
     if (S.running) {
-        say("hearth: %s: a CPU profile is already running; not starting another", who);
+        own_say("hearth: %s: a CPU profile is already running; not starting another", who);
         return -1;
     }
     if (cpu_timers_check_free((void *)cpu_handler, why, sizeof why)) {
-        say("hearth: %s: %s; CPU profiling is off", who, why);
+        own_say("hearth: %s: %s; CPU profiling is off", who, why);
         return -1;
     }
     const config *cfg = &hearth_g.cfg;
     if (!ring_ready) {
         if (cpu_ring_init(&cpu_g.ring, RING_SLOTS, cfg->max_depth)) {
-            say("hearth: %s: cannot map the CPU sample ring; CPU profiling is off", who);
+            own_say("hearth: %s: cannot map the CPU sample ring; CPU profiling is off", who);
             return -1;
         }
         ring_ready = true;
@@ -211,12 +184,12 @@ static int start_locked(double seconds, const char *who)
         cpu_ring_reset(&cpu_g.ring);
     }
     if (install_handler()) {
-        say("hearth: %s: cannot install the SIGPROF handler: %s", who, strerror(errno));
+        own_say("hearth: %s: cannot install the SIGPROF handler: %s", who, strerror(errno));
         return -1;
     }
     cfi_table_update(false);
     if (cpu_agg_init(&S.agg, cfg->max_stacks, cfg->max_depth)) {
-        say("hearth: %s: cannot map the CPU profile's tables; CPU profiling is off", who);
+        own_say("hearth: %s: cannot map the CPU profile's tables; CPU profiling is off", who);
         return -1;
     }
     if (++last_gen == 0)
@@ -231,18 +204,18 @@ static int start_locked(double seconds, const char *who)
     if (cpu_timers_start(S.hz, S.note, sizeof S.note)) {
         atomic_store_explicit(&cpu_g.gen, 0, memory_order_release);
         cpu_agg_fini(&S.agg);
-        say("hearth: %s: %s; CPU profiling is off", who, S.note);
+        own_say("hearth: %s: %s; CPU profiling is off", who, S.note);
         return -1;
     }
     if (S.note[0])
-        say("%s", S.note);
+        own_say("%s", S.note);
     S.running = true;
     if (start_drainer(S.gen)) {
         cpu_timers_stop();
         atomic_store_explicit(&cpu_g.gen, 0, memory_order_release);
         S.running = false;
         cpu_agg_fini(&S.agg);
-        say("hearth: %s: cannot start the CPU drainer thread; CPU profiling is off", who);
+        own_say("hearth: %s: cannot start the CPU drainer thread; CPU profiling is off", who);
         return -1;
     }
     timeline_event("cpu_start", who);
@@ -265,7 +238,7 @@ int cpu_stop(const char *path)
     pthread_mutex_lock(&ctl_lock);
     int rc = -1;
     if (!S.running)
-        say("hearth: hearth_cpu_stop: no CPU profile is running");
+        own_say("hearth: hearth_cpu_stop: no CPU profile is running");
     else
         rc = finish(path, NULL);
     pthread_mutex_unlock(&ctl_lock);

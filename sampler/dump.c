@@ -30,6 +30,7 @@
 #include "heap_profile.h"
 #include "sampler.h"
 #include "timeline.h"
+#include "own_thread.h"
 
 #define MAX_MAPS 4096
 
@@ -47,21 +48,6 @@ static _Atomic int need_thread;
 /* Serializes restarting the thread in a forked child. */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char buf[600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof buf - 2)
-        n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    (void)!write(2, buf, (size_t)n);
-}
 
 static int64_t now_ns(void)
 {
@@ -74,13 +60,13 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 {
     char tmp[CONFIG_PATH_MAX + 128];
     if (strlen(path) > CONFIG_PATH_MAX + 64) {
-        say("hearth: %.200s...: path too long", path);
+        own_say("hearth: %.200s...: path too long", path);
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        say("hearth: %s: cannot create: %s", tmp, strerror(errno));
+        own_say("hearth: %s: cannot create: %s", tmp, strerror(errno));
         return -1;
     }
     size_t off = 0;
@@ -89,7 +75,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            say("hearth: %s: write failed: %s", tmp, w < 0 ? strerror(errno) : "short write");
+            own_say("hearth: %s: write failed: %s", tmp, w < 0 ? strerror(errno) : "short write");
             close(fd);
             unlink(tmp);
             return -1;
@@ -97,7 +83,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
         off += (size_t)w;
     }
     if (fsync(fd) || close(fd) || rename(tmp, path)) {
-        say("hearth: %s: cannot write: %s", path, strerror(errno));
+        own_say("hearth: %s: cannot write: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -145,7 +131,7 @@ static void symbolize(profile *p)
         }
     }
     if (profile_symbolize(p, dump_sym, NULL))
-        say("hearth: profile: symbolization incomplete: %s", hearth_error_last());
+        own_say("hearth: profile: symbolization incomplete: %s", hearth_error_last());
     /* The leaf pc sits in our hook inlined into malloc: show the
      * allocator entry point (malloc, calloc, ...) as the leaf, not the
      * sampler's own inline function. */
@@ -172,12 +158,12 @@ static int build_locked(profile **out, const char *kind, dump_build_fn build, vo
     exe[exe_len > 0 ? exe_len : 0] = '\0';
     int rc = -1;
     if (!maps_text || !maps) {
-        say("hearth: %s profile: out of memory", kind);
+        own_say("hearth: %s profile: out of memory", kind);
         goto out;
     }
     size_t n_maps = procmaps_parse(maps, MAX_MAPS, maps_text, maps_len, true);
     if (build(out, maps, n_maps, exe, arg)) {
-        say("hearth: %s profile: %s", kind, hearth_error_last());
+        own_say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     if (hearth_g.cfg.symbolize)
@@ -205,7 +191,7 @@ static int dump_locked(const char *path, const char *kind, dump_build_fn build, 
     if (build_locked(&p, kind, build, arg))
         goto out;
     if (pprof_write(&data, &len, p)) {
-        say("hearth: %s profile: %s", kind, hearth_error_last());
+        own_say("hearth: %s profile: %s", kind, hearth_error_last());
         goto out;
     }
     rc = write_file(path, data, len);
@@ -364,27 +350,16 @@ static int start_thread(void)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK)) {
-        say("hearth: cannot create the trigger pipe: %s; on-demand dumps are off", strerror(errno));
+        own_say("hearth: cannot create the trigger pipe: %s; on-demand dumps are off", strerror(errno));
         return -1;
     }
     pipe_r = fds[0];
     pipe_w = fds[1];
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The service's signals are for the service's threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&th, &attr, dump_thread, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    int rc = own_thread_start(dump_thread, NULL, "hearth-dump");
     if (rc) {
-        say("hearth: cannot start the dump thread: %s; on-demand dumps are off", strerror(rc));
+        own_say("hearth: cannot start the dump thread: %s; on-demand dumps are off", strerror(rc));
         return -1;
     }
-    pthread_setname_np(th, "hearth-dump");
     atomic_store(&thread_pid, (int)getpid());
     return 0;
 }
@@ -396,7 +371,7 @@ int dump_start(void)
         struct sigaction old;
         if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL &&
             old.sa_handler != SIG_IGN) {
-            say("hearth: signal %d already has a handler; dumps on signal are off "
+            own_say("hearth: signal %d already has a handler; dumps on signal are off "
                 "(set HEARTH_SIGNAL to another signal)", sig);
             sig = 0;
         }

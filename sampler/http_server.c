@@ -40,6 +40,7 @@
 #include "http.h"
 #include "http_listen.h"
 #include "sampler.h"
+#include "own_thread.h"
 
 #define MAX_CONNECTIONS 64
 #define IDLE_TIMEOUT_S 10
@@ -72,21 +73,6 @@ static char shown_addr[80];
 /* Slow requests in progress (worker threads alive). */
 static _Atomic int n_slow;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char buf[600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof buf - 2)
-        n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    (void)!write(2, buf, (size_t)n);
-}
 
 static int64_t mono_ns(void)
 {
@@ -99,7 +85,7 @@ static int mhd_load(void)
 {
     mhd.lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
     if (!mhd.lib) {
-        say("hearth: HEARTH_HTTP: cannot load libmicrohttpd.so.12 (%s); install libmicrohttpd12; "
+        own_say("hearth: HEARTH_HTTP: cannot load libmicrohttpd.so.12 (%s); install libmicrohttpd12; "
             "the HTTP server is off", dlerror());
         return -1;
     }
@@ -118,7 +104,7 @@ static int mhd_load(void)
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
         *fns[i].fn = dlsym(mhd.lib, fns[i].name);
         if (!*fns[i].fn) {
-            say("hearth: HEARTH_HTTP: libmicrohttpd.so.12 has no %s (0.9.73 or later is needed); "
+            own_say("hearth: HEARTH_HTTP: libmicrohttpd.so.12 has no %s (0.9.73 or later is needed); "
                 "the HTTP server is off", fns[i].name);
             return -1;
         }
@@ -399,12 +385,12 @@ static void *server_main(void *arg)
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_END);
     if (!d) {
-        say("hearth: HEARTH_HTTP=%s: libmicrohttpd did not start; the HTTP server is off",
+        own_say("hearth: HEARTH_HTTP=%s: libmicrohttpd did not start; the HTTP server is off",
             hearth_g.cfg.http_addr);
         close(listen_fd);
         return NULL;
     }
-    say("hearth: serving http://%s/debug/pprof/ (pid %ld)", shown_addr, (long)getpid());
+    own_say("hearth: serving http://%s/debug/pprof/ (pid %ld)", shown_addr, (long)getpid());
     for (;;)
         if (mhd.run_wait(d, 1000) != MHD_YES) {
             /* Should not happen; never spin if it does. */
@@ -422,33 +408,23 @@ int http_start(void)
     http_addr a;
     char why[160];
     if (http_addr_parse(&a, cfg->http_addr, why, sizeof why)) {
-        say("hearth: HEARTH_HTTP=%s: %s; the HTTP server is off", cfg->http_addr, why);
+        own_say("hearth: HEARTH_HTTP=%s: %s; the HTTP server is off", cfg->http_addr, why);
         return -1;
     }
     if (!a.loopback && !cfg->http_token[0]) {
-        say("hearth: HEARTH_HTTP=%s: not a loopback address and HEARTH_HTTP_TOKEN is not set; "
+        own_say("hearth: HEARTH_HTTP=%s: not a loopback address and HEARTH_HTTP_TOKEN is not set; "
             "the HTTP server is off", cfg->http_addr);
         return -1;
     }
     listen_fd = http_listen(&a, shown_addr, sizeof shown_addr, why, sizeof why);
     if (listen_fd < 0) {
-        say("hearth: HEARTH_HTTP=%s: %s; the HTTP server is off", cfg->http_addr, why);
+        own_say("hearth: HEARTH_HTTP=%s: %s; the HTTP server is off", cfg->http_addr, why);
         return -1;
     }
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The service's signals are for the service's threads; workers inherit
-     * this mask. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&th, &attr, server_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    /* Workers inherit the server thread's mask: no service signals. */
+    int rc = own_thread_start(server_main, NULL, NULL);
     if (rc) {
-        say("hearth: HEARTH_HTTP: cannot start the server thread: %s; the HTTP server is off",
+        own_say("hearth: HEARTH_HTTP: cannot start the server thread: %s; the HTTP server is off",
             strerror(rc));
         close(listen_fd);
         return -1;

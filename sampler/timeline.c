@@ -25,6 +25,7 @@
 #include "sampler.h"
 #include "timeline_counters.h"
 #include "timeline_proc.h"
+#include "own_thread.h"
 
 /* The recorder's state. on, fd: atomics read by any thread. The rest is
  * written by timeline_start (before on is set) and the fork child handler
@@ -240,23 +241,11 @@ static void *ticker(void *arg)
 
 static int start_ticker(void)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The service's signals are for the service's threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&th, &attr, ticker, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (rc) {
+    if (own_thread_start(ticker, NULL, "hearth-timeline")) {
         say("hearth: cannot start the timeline thread; the timeline is off\n");
         atomic_store(&R.on, 0);
         return -1;
     }
-    pthread_setname_np(th, "hearth-timeline");
     return 0;
 }
 

@@ -1,0 +1,21 @@
+/*
+ * What the sampler's own threads (dump, timeline ticker, CPU drainer, HTTP
+ * server) share: how they are started, and how the sampler says something
+ * on stderr.
+ */
+#ifndef HEARTH_SAMPLER_OWN_THREAD_H
+#define HEARTH_SAMPLER_OWN_THREAD_H
+
+#include <pthread.h>
+
+/* Starts fn(arg) on a detached thread with every signal blocked (the
+ * service's signals are for the service's threads; threads it starts in
+ * turn inherit the mask) and names it when name is not NULL. Returns 0 or
+ * pthread_create's error number. */
+int own_thread_start(void *(*fn)(void *), void *arg, const char *name);
+
+/* One line on stderr, written with one write(2) and no stdio: "hearth: ..."
+ * messages from inside someone else's process. The newline is added. */
+void own_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
