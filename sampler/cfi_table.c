@@ -20,7 +20,6 @@
 #include <dwarf.h>
 #include <libdwarf.h>
 #include <link.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,12 +574,6 @@ int cfi_table_update(bool force)
         goto out;
     }
     atomic_store(&cfi_current, t);
-    /* libdwarf's transient structures for every object's .eh_frame are
-     * freed by now but stayed in the heap's RSS (bench_alloc churn: +17 to
-     * +34 MiB without this, +16.5 MiB with it): give the pages back. It
-     * holds each arena's lock for a moment, and runs only when the objects
-     * loaded have changed. */
-    malloc_trim(0);
     if (old) {
         if (quiesce()) {
             table_destroy(old);
