@@ -16,111 +16,9 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "gunzip.h"
 #include "legacy_cpu.h"
 #include "pb.h"
-
-/* --- gzip --- */
-
-int pprof_is_gzip(const uint8_t *buf, size_t len)
-{
-    return len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
-}
-
-int pprof_gunzip(uint8_t **out, size_t *out_len, const uint8_t *buf,
-                 size_t len, size_t max_bytes)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 15 + 16) != Z_OK)
-        return hearth_error_set(HEARTH_ENOMEM, "gzip: cannot initialise zlib");
-    size_t cap = len < (SIZE_MAX / 4) ? len * 4 + 4096 : len;
-    if (cap > max_bytes + 1)
-        cap = max_bytes + 1;
-    uint8_t *dst = malloc(cap);
-    size_t used = 0;
-    int rc = 0;
-    if (!dst) {
-        rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-        goto out;
-    }
-    zs.next_in = (Bytef *)buf;
-    for (;;) {
-        if (used == cap) {
-            if (cap > max_bytes) {
-                rc = hearth_error_set(HEARTH_ELIMIT,
-                                      "gzip: decompressed size exceeds the "
-                                      "limit of %zu bytes", max_bytes);
-                goto out;
-            }
-            size_t nc = cap * 2 > max_bytes + 1 ? max_bytes + 1 : cap * 2;
-            uint8_t *n = realloc(dst, nc);
-            if (!n) {
-                rc = hearth_error_set(HEARTH_ENOMEM, "out of memory");
-                goto out;
-            }
-            dst = n;
-            cap = nc;
-        }
-        size_t in_left = len - (size_t)(zs.next_in - buf);
-        zs.avail_in = in_left > UINT32_MAX ? UINT32_MAX : (uInt)in_left;
-        zs.next_out = dst + used;
-        size_t room = cap - used;
-        zs.avail_out = room > UINT32_MAX ? UINT32_MAX : (uInt)room;
-        uInt before = zs.avail_out;
-        int z = inflate(&zs, Z_NO_FLUSH);
-        used += before - zs.avail_out;
-        if (z == Z_STREAM_END) {
-            /* Concatenated members are one stream (gzip -d, Go's reader);
-             * trailing zero padding is ignored, anything else is an error. */
-            size_t pos = (size_t)(zs.next_in - buf);
-            while (pos < len && buf[pos] == 0)
-                pos++;
-            if (pos == len)
-                break;
-            if (!pprof_is_gzip(buf + pos, len - pos)) {
-                rc = hearth_error_set(HEARTH_EFORMAT,
-                                      "gzip: trailing garbage at offset %zu",
-                                      (size_t)(zs.next_in - buf));
-                goto out;
-            }
-            zs.next_in = (Bytef *)buf + pos;
-            inflateReset(&zs);
-            continue;
-        }
-        if (z == Z_BUF_ERROR && zs.avail_out != 0) {
-            rc = hearth_error_set(HEARTH_EFORMAT,
-                                  "gzip: truncated stream at offset %zu",
-                                  (size_t)(zs.next_in - buf));
-            goto out;
-        }
-        if (z != Z_OK && z != Z_BUF_ERROR) {
-            rc = hearth_error_set(z == Z_MEM_ERROR ? HEARTH_ENOMEM : HEARTH_EFORMAT,
-                                  "gzip: %s at offset %zu",
-                                  zs.msg ? zs.msg : "corrupt data",
-                                  (size_t)(zs.next_in - buf));
-            goto out;
-        }
-        if (used > max_bytes) {
-            rc = hearth_error_set(HEARTH_ELIMIT,
-                                  "gzip: decompressed size exceeds the limit "
-                                  "of %zu bytes", max_bytes);
-            goto out;
-        }
-    }
-    if (used > max_bytes) {
-        rc = hearth_error_set(HEARTH_ELIMIT,
-                              "gzip: decompressed size exceeds the limit of "
-                              "%zu bytes", max_bytes);
-        goto out;
-    }
-    *out = dst;
-    *out_len = used;
-    dst = NULL;
-out:
-    inflateEnd(&zs);
-    free(dst);
-    return rc;
-}
 
 /* --- decoding --- */
 
@@ -137,6 +35,7 @@ typedef struct dec {
     profile_line *lines;    /* scratch for the current location */
     size_t n_lines, cap_lines;
     int saw_time;
+    gunzip_async *ga;       /* the input, still being inflated, or NULL */
 } dec;
 
 __attribute__((noinline)) static int vec_grow(vec64 *v)
@@ -455,6 +354,45 @@ static int read_comments(pb_reader *r, int w, vec64 *out)
     return 0;
 }
 
+/* Moves r's end to what the inflater has finished, waiting for at least
+ * want bytes from the start; false when it has stopped. */
+static bool wait_input(dec *d, pb_reader *r, size_t want)
+{
+    bool done;
+    size_t avail = gunzip_async_wait(d->ga, want, &done);
+    r->end = r->base + avail;
+    return !done && avail >= want;
+}
+
+/*
+ * Whether another top-level field follows. While the input is still being
+ * inflated, first waits until the whole field is there: its tag, its length
+ * and, when length-delimited, its bytes (a varint or fixed field fits in 16
+ * bytes). Anything unusual waits for the whole input, so that every error
+ * is found on the same bytes as when the input was inflated in one go.
+ */
+static bool field_ready(dec *d, pb_reader *r)
+{
+    if (!d->ga)
+        return !pb_eof(r);
+    size_t pos = pb_offset(r);
+    if (wait_input(d, r, pos + 16)) {
+        pb_reader peek = *r;
+        uint32_t f;
+        int w;
+        uint64_t n;
+        if (!pb_read_tag(&peek, &f, &w)) {
+            if (w == PB_VARINT || w == PB_FIXED64 || w == PB_FIXED32)
+                return true;
+            if (w == PB_LEN && !pb_read_varint(&peek, &n) &&
+                n <= SIZE_MAX - pb_offset(&peek) && wait_input(d, r, pb_offset(&peek) + n))
+                return true;
+        }
+    }
+    wait_input(d, r, SIZE_MAX);
+    return !pb_eof(r);
+}
+
 static int read_profile(dec *d, pb_reader *r)
 {
     profile *p = d->p;
@@ -462,7 +400,7 @@ static int read_profile(dec *d, pb_reader *r)
     int rc = 0;
     /* The model starts with "" at index 0; the file's table replaces it. */
     p->n_strings = 0;
-    while (!pb_eof(r)) {
+    while (field_ready(d, r)) {
         uint32_t f;
         int w;
         uint64_t v;
@@ -563,40 +501,30 @@ out:
     return rc;
 }
 
-int pprof_read(profile **out, const uint8_t *buf, size_t len,
-               const pprof_read_options *opts)
+/* Decodes raw protobuf bytes (or a legacy CPU profile), from data[0, len)
+ * or, with ga, from the buffer ga is still inflating. */
+static int decode(profile **out, const uint8_t *data, size_t len, gunzip_async *ga)
 {
-    pprof_read_options def = PPROF_READ_OPTIONS_INIT;
-    if (!opts)
-        opts = &def;
-    uint8_t *raw = NULL;
-    size_t raw_len = len;
-    const uint8_t *data = buf;
-    int rc;
-    if (pprof_is_gzip(buf, len)) {
-        rc = pprof_gunzip(&raw, &raw_len, buf, len, opts->max_bytes);
-        if (rc)
-            return rc;
-        data = raw;
-    } else if (len > opts->max_bytes) {
-        return hearth_error_set(HEARTH_ELIMIT, "profile of %zu bytes exceeds "
-                                "the limit of %zu bytes", len, opts->max_bytes);
-    }
     profile *p = NULL;
     dec d;
     memset(&d, 0, sizeof d);
+    d.ga = ga;
+    pb_reader r;
+    pb_reader_init(&r, data, len);
     /* gperftools' binary CPU profiles, read as pprof does, after gunzip. A
-     * protobuf cannot start with the zero word of their header. */
-    if (legacy_cpu_detect(data, raw_len)) {
-        rc = legacy_cpu_read(out, data, raw_len);
-        goto out;
+     * protobuf cannot start with the zero word of their header, which is
+     * at most 40 bytes long. */
+    if (ga)
+        wait_input(&d, &r, 40);
+    if (legacy_cpu_detect(data, (size_t)(r.end - r.base))) {
+        if (ga)
+            wait_input(&d, &r, SIZE_MAX);
+        return legacy_cpu_read(out, data, (size_t)(r.end - r.base));
     }
-    rc = profile_create(&p);
+    int rc = profile_create(&p);
     if (rc)
         goto out;
     d.p = p;
-    pb_reader r;
-    pb_reader_init(&r, data, raw_len);
     rc = read_profile(&d, &r);
     if (!rc)
         rc = profile_validate(p);
@@ -610,6 +538,44 @@ out:
     free(d.vals.v);
     free(d.labels);
     free(d.lines);
+    return rc;
+}
+
+int pprof_read(profile **out, const uint8_t *buf, size_t len,
+               const pprof_read_options *opts)
+{
+    pprof_read_options def = PPROF_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    if (!pprof_is_gzip(buf, len)) {
+        if (len > opts->max_bytes)
+            return hearth_error_set(HEARTH_ELIMIT, "profile of %zu bytes exceeds "
+                                    "the limit of %zu bytes", len, opts->max_bytes);
+        return decode(out, buf, len, NULL);
+    }
+    /* A large profile is decoded while a second thread inflates it. If the
+     * inflater fails, everything starts again in one go, which reports the
+     * gzip error (or succeeds, when the trailer's size was only wrong). */
+    gunzip_async *ga = gunzip_async_start(buf, len, opts->max_bytes);
+    if (ga) {
+        profile *p = NULL;
+        int rc = decode(&p, gunzip_async_data(ga), 0, ga);
+        size_t n;
+        if (gunzip_async_finish(ga, &n) == 0) {
+            gunzip_async_free(ga);
+            if (!rc)
+                *out = p;
+            return rc;
+        }
+        profile_destroy(p);
+        gunzip_async_free(ga);
+    }
+    uint8_t *raw = NULL;
+    size_t raw_len;
+    int rc = pprof_gunzip(&raw, &raw_len, buf, len, opts->max_bytes);
+    if (rc)
+        return rc;
+    rc = decode(out, raw, raw_len, NULL);
     free(raw);
     return rc;
 }

@@ -1,0 +1,43 @@
+/*
+ * gzip decoding, in one go (pprof_gunzip, declared in pprof.h) or on a
+ * second thread while the caller reads what has been inflated so far, so
+ * that a large profile's decoding overlaps its decompression.
+ */
+#ifndef HEARTH_FORMATS_GUNZIP_H
+#define HEARTH_FORMATS_GUNZIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gunzip_async gunzip_async;
+
+/*
+ * Starts inflating gz[0, len) on a new thread into one buffer sized from
+ * the gzip trailer (the size of the last member), or returns NULL when that
+ * is not worth it or not possible (a small input, an implausible or too
+ * large size, no memory, no thread): the caller then uses pprof_gunzip.
+ * gz must stay valid until gunzip_async_finish.
+ */
+gunzip_async *gunzip_async_start(const uint8_t *gz, size_t len, size_t max_bytes);
+
+/* The buffer being filled; its first gunzip_async_wait() bytes are final. */
+const uint8_t *gunzip_async_data(const gunzip_async *a);
+
+/* Blocks until at least want bytes are inflated or the inflater stopped
+ * (*done, then no more will come); returns the number inflated. */
+size_t gunzip_async_wait(gunzip_async *a, size_t want, bool *done);
+
+/*
+ * Waits for the thread. Returns 0 and the inflated length when the whole
+ * input was inflated into the buffer within max_bytes; -1 otherwise (a
+ * corrupt stream, several members, more than the trailer said, a limit):
+ * the caller must then inflate again with pprof_gunzip, which reports the
+ * error exactly. Either way the buffer stays valid until gunzip_async_free.
+ */
+int gunzip_async_finish(gunzip_async *a, size_t *len);
+
+/* Joins the thread if still running and frees everything. NULL is fine. */
+void gunzip_async_free(gunzip_async *a);
+
+#endif
