@@ -179,7 +179,7 @@ static void *inflater(void *arg)
         }
         int rc = gz_step(&a->g, a->buf, &used, room < ASYNC_CHUNK ? room : ASYNC_CHUNK);
         if (rc != 0) {
-            publish(a, used, rc == 1 && used <= a->max_bytes ? DONE : FAILED);
+            publish(a, used, rc == 1 ? DONE : FAILED); /* cap <= max_bytes + 1 */
             return NULL;
         }
         publish(a, used, RUNNING);
