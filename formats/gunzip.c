@@ -179,7 +179,9 @@ static void *inflater(void *arg)
         }
         int rc = gz_step(&a->g, a->buf, &used, room < ASYNC_CHUNK ? room : ASYNC_CHUNK);
         if (rc != 0) {
-            publish(a, used, rc == 1 ? DONE : FAILED); /* cap <= max_bytes + 1 */
+            /* used can reach max_bytes + 1 when members add up to more
+             * than the last one's size: the limit is checked here too. */
+            publish(a, used, rc == 1 && used <= a->max_bytes ? DONE : FAILED);
             return NULL;
         }
         publish(a, used, RUNNING);
