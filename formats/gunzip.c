@@ -254,6 +254,13 @@ int gunzip_async_finish(gunzip_async *a, size_t *len)
     return a->state == DONE ? 0 : -1;
 }
 
+uint8_t *gunzip_async_take(gunzip_async *a)
+{
+    uint8_t *b = a->buf;
+    a->buf = NULL;
+    return b;
+}
+
 void gunzip_async_free(gunzip_async *a)
 {
     if (!a)

@@ -37,6 +37,9 @@ size_t gunzip_async_wait(gunzip_async *a, size_t want, bool *done);
  */
 int gunzip_async_finish(gunzip_async *a, size_t *len);
 
+/* After a successful finish: the buffer, now the caller's to free. */
+uint8_t *gunzip_async_take(gunzip_async *a);
+
 /* Joins the thread if still running and frees everything. NULL is fine. */
 void gunzip_async_free(gunzip_async *a);
 

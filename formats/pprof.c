@@ -36,6 +36,7 @@ typedef struct dec {
     size_t n_lines, cap_lines;
     int saw_time;
     gunzip_async *ga;       /* the input, still being inflated, or NULL */
+    bool defer;             /* count sample messages, do not decode them */
 } dec;
 
 __attribute__((noinline)) static int vec_grow(vec64 *v)
@@ -137,6 +138,14 @@ static int fail_wire(const pb_reader *r, int wire, const char *want,
         }                                                                      \
     } while (0)
 
+static void dec_free(dec *d)
+{
+    free(d->locs.v);
+    free(d->vals.v);
+    free(d->labels);
+    free(d->lines);
+}
+
 static int read_value_type(pb_reader *r, profile_value_type *vt,
                            const char *what, size_t idx)
 {
@@ -183,9 +192,9 @@ static int read_label(dec *d, pb_reader *r, size_t si)
     return 0;
 }
 
-static int read_sample(dec *d, pb_reader *r)
+/* Sample si's fields into the scratch vectors. */
+static int parse_sample(dec *d, pb_reader *r, size_t si)
 {
-    size_t si = d->p->n_samples;
     d->locs.n = d->vals.n = d->n_labels = 0;
     while (!pb_eof(r)) {
         uint32_t f;
@@ -207,6 +216,14 @@ static int read_sample(dec *d, pb_reader *r)
     }
     if (d->locs.n > UINT32_MAX || d->vals.n > UINT32_MAX)
         return hearth_error_set(HEARTH_ELIMIT, "profile.sample[%zu]: too large", si);
+    return 0;
+}
+
+static int read_sample(dec *d, pb_reader *r)
+{
+    int rc = parse_sample(d, r, d->p->n_samples);
+    if (rc)
+        return rc;
     profile *p = d->p;
     uint64_t *locs = profile_alloc(p, d->locs.n * sizeof *locs);
     int64_t *vals = profile_alloc(p, d->vals.n * sizeof *vals);
@@ -429,6 +446,10 @@ static int read_profile(dec *d, pb_reader *r)
             if (w != PB_LEN) { rc = fail_wire(r, w, "length-delimited", "profile.%s", names[f]); goto out; }
             if (pb_read_len(r, &data, &n)) { rc = fail_pb(r, "profile.%s", names[f]); goto out; }
             pb_reader_sub(&sub, r, data, n);
+            if (f == 2 && d->defer) {
+                p->n_deferred++;
+                break;
+            }
             rc = f == 2 ? read_sample(d, &sub) : f == 3 ? read_mapping(d, &sub)
                : f == 4 ? read_location(d, &sub) : read_function(d, &sub);
             break;
@@ -503,12 +524,13 @@ out:
 
 /* Decodes raw protobuf bytes (or a legacy CPU profile), from data[0, len)
  * or, with ga, from the buffer ga is still inflating. */
-static int decode(profile **out, const uint8_t *data, size_t len, gunzip_async *ga)
+static int decode(profile **out, const uint8_t *data, size_t len, gunzip_async *ga, bool defer)
 {
     profile *p = NULL;
     dec d;
     memset(&d, 0, sizeof d);
     d.ga = ga;
+    d.defer = defer;
     pb_reader r;
     pb_reader_init(&r, data, len);
     /* gperftools' binary CPU profiles, read as pprof does, after gunzip. A
@@ -534,11 +556,26 @@ static int decode(profile **out, const uint8_t *data, size_t len, gunzip_async *
     }
 out:
     profile_destroy(p);
-    free(d.locs.v);
-    free(d.vals.v);
-    free(d.labels);
-    free(d.lines);
+    dec_free(&d);
     return rc;
+}
+
+/* A profile with deferred samples keeps the protobuf they are in: *owned
+ * when the caller can give it up, else a copy. */
+static int keep_deferred(profile *p, uint8_t **owned, const uint8_t *data, size_t len)
+{
+    if (!p->n_deferred)
+        return 0;
+    if (*owned) {
+        p->deferred = *owned;
+        *owned = NULL;
+    } else if (!(p->deferred = malloc(len ? len : 1))) {
+        return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+    } else {
+        memcpy(p->deferred, data, len);
+    }
+    p->deferred_len = len;
+    return 0;
 }
 
 int pprof_read(profile **out, const uint8_t *buf, size_t len,
@@ -547,37 +584,173 @@ int pprof_read(profile **out, const uint8_t *buf, size_t len,
     pprof_read_options def = PPROF_READ_OPTIONS_INIT;
     if (!opts)
         opts = &def;
+    profile *p = NULL;
+    uint8_t *raw = NULL;
+    size_t raw_len;
+    int rc;
     if (!pprof_is_gzip(buf, len)) {
         if (len > opts->max_bytes)
             return hearth_error_set(HEARTH_ELIMIT, "profile of %zu bytes exceeds "
                                     "the limit of %zu bytes", len, opts->max_bytes);
-        return decode(out, buf, len, NULL);
+        rc = decode(&p, buf, len, NULL, opts->defer_samples);
+        if (!rc)
+            rc = keep_deferred(p, &raw, buf, len);
+        goto out;
     }
     /* A large profile is decoded while a second thread inflates it. If the
      * inflater fails, everything starts again in one go, which reports the
      * gzip error (or succeeds, when the trailer's size was only wrong). */
     gunzip_async *ga = gunzip_async_start(buf, len, opts->max_bytes);
     if (ga) {
-        profile *p = NULL;
-        int rc = decode(&p, gunzip_async_data(ga), 0, ga);
-        size_t n;
-        if (gunzip_async_finish(ga, &n) == 0) {
+        rc = decode(&p, gunzip_async_data(ga), 0, ga, opts->defer_samples);
+        if (gunzip_async_finish(ga, &raw_len) == 0) {
+            raw = gunzip_async_take(ga);
             gunzip_async_free(ga);
             if (!rc)
-                *out = p;
-            return rc;
+                rc = keep_deferred(p, &raw, raw, raw_len);
+            goto out;
         }
         profile_destroy(p);
+        p = NULL;
         gunzip_async_free(ga);
     }
-    uint8_t *raw = NULL;
-    size_t raw_len;
-    int rc = pprof_gunzip(&raw, &raw_len, buf, len, opts->max_bytes);
+    rc = pprof_gunzip(&raw, &raw_len, buf, len, opts->max_bytes);
     if (rc)
         return rc;
-    rc = decode(out, raw, raw_len, NULL);
+    rc = decode(&p, raw, raw_len, NULL, opts->defer_samples);
+    if (!rc)
+        rc = keep_deferred(p, &raw, raw, raw_len);
+out:
     free(raw);
-    return rc;
+    if (rc) {
+        profile_destroy(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* --- deferred samples --- */
+
+int pprof_samples_begin(pprof_samples *it, const profile *p)
+{
+    memset(it, 0, sizeof *it);
+    it->p = p;
+    it->dense = profile_locations_dense(p);
+    if (p->n_deferred) {
+        dec *d = calloc(1, sizeof *d);
+        if (!d)
+            return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+        it->dec = d;
+        it->pos = p->deferred;
+    }
+    return 0;
+}
+
+/* The next sample message of the deferred protobuf, as a reader over its
+ * bytes; false after the last. The top level was read once already, so it
+ * cannot fail here. */
+static bool next_sample_message(pprof_samples *it, pb_reader *sub)
+{
+    const profile *p = it->p;
+    pb_reader r;
+    pb_reader_init(&r, p->deferred, p->deferred_len);
+    r.p = it->pos;
+    while (!pb_eof(&r)) {
+        uint32_t f;
+        int w;
+        const uint8_t *data;
+        size_t n;
+        if (pb_read_tag(&r, &f, &w))
+            return false;
+        if (f == 2 && w == PB_LEN) {
+            if (pb_read_len(&r, &data, &n))
+                return false;
+            pb_reader_sub(sub, &r, data, n);
+            it->pos = r.p;
+            return true;
+        }
+        if (pb_skip(&r, w))
+            return false;
+    }
+    it->pos = r.p;
+    return false;
+}
+
+int pprof_samples_next(pprof_samples *it, const profile_sample **out)
+{
+    const profile *p = it->p;
+    size_t i = it->next;
+    if (!it->dec) {
+        if (i >= p->n_samples)
+            return 0;
+        if (i + 8 < p->n_samples && p->samples[i + 8].n_locations) {
+            /* The samples' arrays are read in order, but among a caller's
+             * random loads that stream is easily lost. */
+            const profile_sample *ahead = &p->samples[i + 8];
+            __builtin_prefetch(&ahead->values[0]);
+            __builtin_prefetch(&ahead->location_ids[0]);
+            __builtin_prefetch(&ahead->location_ids[ahead->n_locations - 1]);
+        }
+        *out = &p->samples[it->next++];
+        return 1;
+    }
+    pb_reader sub;
+    if (i >= p->n_deferred || !next_sample_message(it, &sub))
+        return 0;
+    dec *d = it->dec;
+    d->p = (profile *)p; /* parse_sample only reads it */
+    int rc = parse_sample(d, &sub, i);
+    if (rc)
+        return rc;
+    profile_sample *s = &it->cur;
+    s->location_ids = d->locs.v;
+    s->n_locations = (uint32_t)d->locs.n;
+    s->values = (int64_t *)d->vals.v;
+    s->n_values = (uint32_t)d->vals.n;
+    s->labels = d->labels;
+    s->n_labels = (uint32_t)d->n_labels;
+    if ((rc = profile_check_sample(p, i, s, it->dense)))
+        return rc;
+    it->next++;
+    *out = s;
+    return 1;
+}
+
+void pprof_samples_end(pprof_samples *it)
+{
+    if (it->dec) {
+        dec_free(it->dec);
+        free(it->dec);
+    }
+    memset(it, 0, sizeof *it);
+}
+
+int pprof_undefer_samples(profile *p)
+{
+    if (!p->n_deferred)
+        return 0;
+    dec d;
+    memset(&d, 0, sizeof d);
+    d.p = p;
+    pprof_samples it;
+    int rc = pprof_samples_begin(&it, p);
+    pb_reader sub;
+    bool dense = it.dense;
+    while (!rc && next_sample_message(&it, &sub)) {
+        size_t i = p->n_samples;
+        if (!(rc = read_sample(&d, &sub)))
+            rc = profile_check_sample(p, i, &p->samples[i], dense);
+    }
+    pprof_samples_end(&it);
+    dec_free(&d);
+    if (rc)
+        return rc;
+    free(p->deferred);
+    p->deferred = NULL;
+    p->deferred_len = 0;
+    p->n_deferred = 0;
+    return 0;
 }
 
 /* --- encoding --- */

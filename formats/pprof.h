@@ -14,10 +14,14 @@ typedef struct pprof_read_options {
     /* Largest decompressed size accepted; a gzip bomb becomes HEARTH_ELIMIT
      * instead of exhausting memory. */
     size_t max_bytes;
+    /* Leave the samples encoded (profile.deferred): for a reader that walks
+     * them once with pprof_samples_next, which then costs no memory per
+     * sample. Everything else is decoded and validated as usual. */
+    bool defer_samples;
 } pprof_read_options;
 
 #define PPROF_DEFAULT_MAX_BYTES ((size_t)1 << 30)
-#define PPROF_READ_OPTIONS_INIT { PPROF_DEFAULT_MAX_BYTES }
+#define PPROF_READ_OPTIONS_INIT { PPROF_DEFAULT_MAX_BYTES, false }
 
 /* 1 if buf starts with the gzip magic 1f 8b. */
 int pprof_is_gzip(const uint8_t *buf, size_t len);
@@ -30,6 +34,27 @@ int pprof_is_gzip(const uint8_t *buf, size_t len);
  */
 int pprof_read(profile **out, const uint8_t *buf, size_t len,
                const pprof_read_options *opts);
+
+/* Walks a profile's samples in order, whether decoded or deferred. */
+typedef struct pprof_samples {
+    const profile *p;
+    size_t next;          /* index of the next sample */
+    bool dense;           /* locations numbered 1..N */
+    void *dec;            /* deferred: the decoder's scratch */
+    const uint8_t *pos;   /* deferred: the next top-level field */
+    profile_sample cur;
+} pprof_samples;
+
+/* Returns 0 or HEARTH_ENOMEM. */
+int pprof_samples_begin(pprof_samples *it, const profile *p);
+/* The next sample in *out, borrowed until the next call: returns 1, or 0
+ * after the last, or HEARTH_EFORMAT for a deferred sample that does not
+ * decode or fails profile_check_sample (message set, naming the sample). */
+int pprof_samples_next(pprof_samples *it, const profile_sample **out);
+void pprof_samples_end(pprof_samples *it);
+/* Decodes deferred samples into p->samples, for code that needs them all.
+ * Returns 0 or an error as pprof_read would have. */
+int pprof_undefer_samples(profile *p);
 
 /*
  * Inflates gzip data (all members) into a new malloc'd buffer, at most

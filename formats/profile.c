@@ -62,6 +62,7 @@ void profile_destroy(profile *p)
         return;
     free(p->sample_types);
     free(p->samples);
+    free(p->deferred);
     free(p->mappings);
     free(p->locations);
     free(p->functions);
@@ -551,6 +552,37 @@ int profile_add_sample(profile *p, const uint64_t *location_ids, size_t n_loc,
         }                                                                      \
     } while (0)
 
+bool profile_locations_dense(const profile *p)
+{
+    for (size_t i = 0; i < p->n_locations; i++)
+        if (p->locations[i].id != i + 1)
+            return false;
+    return true;
+}
+
+int profile_check_sample(const profile *p, size_t i, const profile_sample *s, bool dense)
+{
+    if (s->n_values != p->n_sample_types)
+        return hearth_error_set(HEARTH_EFORMAT,
+                                "profile.sample[%zu].value: has %u values, "
+                                "sample_type has %zu", i, s->n_values,
+                                p->n_sample_types);
+    for (uint32_t j = 0; j < s->n_locations; j++)
+        if (dense ? s->location_ids[j] - 1 >= p->n_locations
+                  : !profile_location_find(p, s->location_ids[j]))
+            return hearth_error_set(HEARTH_EFORMAT,
+                                    "profile.sample[%zu].location_id[%u]: "
+                                    "location %" PRIu64 " does not exist",
+                                    i, j, s->location_ids[j]);
+    for (uint32_t j = 0; j < s->n_labels; j++) {
+        const profile_label *l = &s->labels[j];
+        CHECK_STR(l->key, "profile.sample[%zu].label[%u].key", i, j);
+        CHECK_STR(l->str, "profile.sample[%zu].label[%u].str", i, j);
+        CHECK_STR(l->num_unit, "profile.sample[%zu].label[%u].num_unit", i, j);
+    }
+    return 0;
+}
+
 int profile_validate(profile *p)
 {
     if (p->n_strings == 0)
@@ -575,36 +607,14 @@ int profile_validate(profile *p)
     for (size_t i = 0; i < p->n_comments; i++)
         CHECK_STR(p->comments[i], "profile.comment[%zu]", i);
 
-    if (p->n_samples && !p->n_sample_types)
+    if ((p->n_samples || p->n_deferred) && !p->n_sample_types)
         return hearth_error_set(HEARTH_EFORMAT,
                                 "profile.sample_type: missing, but the profile "
-                                "has %zu samples", p->n_samples);
-    /* Nearly every writer numbers locations 1..N: then a location exists
-     * iff its id is in range, with no lookup per frame. */
-    int dense = 1;
-    for (size_t i = 0; i < p->n_locations && dense; i++)
-        dense = p->locations[i].id == i + 1;
-    for (size_t i = 0; i < p->n_samples; i++) {
-        const profile_sample *s = &p->samples[i];
-        if (s->n_values != p->n_sample_types)
-            return hearth_error_set(HEARTH_EFORMAT,
-                                    "profile.sample[%zu].value: has %u values, "
-                                    "sample_type has %zu", i, s->n_values,
-                                    p->n_sample_types);
-        for (uint32_t j = 0; j < s->n_locations; j++)
-            if (dense ? s->location_ids[j] - 1 >= p->n_locations
-                      : !profile_location_find(p, s->location_ids[j]))
-                return hearth_error_set(HEARTH_EFORMAT,
-                                        "profile.sample[%zu].location_id[%u]: "
-                                        "location %" PRIu64 " does not exist",
-                                        i, j, s->location_ids[j]);
-        for (uint32_t j = 0; j < s->n_labels; j++) {
-            const profile_label *l = &s->labels[j];
-            CHECK_STR(l->key, "profile.sample[%zu].label[%u].key", i, j);
-            CHECK_STR(l->str, "profile.sample[%zu].label[%u].str", i, j);
-            CHECK_STR(l->num_unit, "profile.sample[%zu].label[%u].num_unit", i, j);
-        }
-    }
+                                "has %zu samples", p->n_samples + p->n_deferred);
+    bool dense = profile_locations_dense(p);
+    for (size_t i = 0; i < p->n_samples; i++)
+        if ((rc = profile_check_sample(p, i, &p->samples[i], dense)))
+            return rc;
     for (size_t i = 0; i < p->n_mappings; i++) {
         CHECK_STR(p->mappings[i].filename, "profile.mapping[%zu].filename", i);
         CHECK_STR(p->mappings[i].build_id, "profile.mapping[%zu].build_id", i);

@@ -109,6 +109,13 @@ typedef struct profile {
     int64_t default_sample_type; /* string index */
     int64_t doc_url;             /* string index */
 
+    /* Samples left encoded (pprof_read_options.defer_samples): samples is
+     * empty and these n_deferred sample messages are still in the decoded
+     * protobuf held here; pprof_samples_next decodes and checks them one
+     * at a time, pprof_undefer_samples into samples. */
+    uint8_t *deferred;
+    size_t deferred_len, n_deferred;
+
     /* Private: capacities, the arena, the string intern table and id maps. */
     size_t cap_sample_types, cap_samples, cap_mappings, cap_locations,
         cap_functions, cap_strings, cap_comments;
@@ -191,6 +198,13 @@ const profile_mapping *profile_mapping_find(const profile *p, uint64_t id);
  * ("profile.sample[3].location_id[1]: location 42 does not exist").
  */
 int profile_validate(profile *p);
+/* The checks profile_validate makes of sample i: its values, that its
+ * locations exist (dense: the locations are numbered 1..N), the string
+ * indexes of its labels. For samples checked after validation. */
+int profile_check_sample(const profile *p, size_t i, const profile_sample *s, bool dense);
+/* Whether the locations are numbered 1..N, which nearly every writer does:
+ * then a location exists iff its id is in range, with no lookup. */
+bool profile_locations_dense(const profile *p);
 
 /* Index of the sample type named by the profile's default_sample_type, else
  * the last one (pprof's rule); -1 when there are no sample types. */

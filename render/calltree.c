@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "../formats/error.h"
+#include "../formats/pprof.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -677,8 +678,13 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
     size_t n_frames = 0, cap_frames = 0;
     ct_walker w;
     bool have_walker = false;
+    pprof_samples it;
     strbuf name;
     strbuf_init(&name);
+    if (pprof_samples_begin(&it, p)) {
+        free(units);
+        return HEARTH_ENOMEM;
+    }
     if (!units)
         goto out;
     bool dense = true;
@@ -714,16 +720,9 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
     if (walker_init(&w, t, o, base, units, frames))
         goto out;
     have_walker = true;
-    for (size_t s = 0; s < p->n_samples; s++) {
-        const profile_sample *sm = &p->samples[s];
-        if (s + 8 < p->n_samples && p->samples[s + 8].n_locations) {
-            /* The samples' arrays are read in order, but among the
-             * walker's random loads that stream is easily lost. */
-            const profile_sample *ahead = &p->samples[s + 8];
-            __builtin_prefetch(&ahead->values[sample_index]);
-            __builtin_prefetch(&ahead->location_ids[0]);
-            __builtin_prefetch(&ahead->location_ids[ahead->n_locations - 1]);
-        }
+    const profile_sample *sm;
+    int more;
+    while ((more = pprof_samples_next(&it, &sm)) > 0) {
         int64_t v = sm->values[sample_index];
         if (v == 0)
             continue;
@@ -741,6 +740,10 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
         }
         walker_start(&w, c, v);
     }
+    if (more < 0) {
+        rc = more;
+        goto out;
+    }
     if (walker_drain(&w))
         goto out;
     tree_finish(t);
@@ -748,10 +751,13 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
 out:
     if (have_walker)
         walker_fini(&w);
+    pprof_samples_end(&it);
     free(units);
     free(frames);
     strbuf_fini(&name);
-    return rc ? hearth_error_set(rc, "out of memory") : 0;
+    if (rc == HEARTH_ENOMEM)
+        return hearth_error_set(rc, "out of memory");
+    return rc; /* a deferred sample's error has its message */
 }
 
 /* --- folded stacks, line by line --- */

@@ -35,8 +35,10 @@ int cli_load_profile(profile **out, input_kind *kind, const char *path,
  * Like cli_load_profile, but folded text is not loaded: it is parsed block
  * by block and each line passed to fn, so memory stays one 1 MiB block
  * whatever the file's size, and *out is a profile with the folded sample
- * type ("samples", "count") and nothing else. fn may be NULL: then this is
- * cli_load_profile. On failure prints "hearth: PATH: message" (fn's errors
+ * type ("samples", "count") and nothing else. With fn, a pprof profile's
+ * samples are left encoded too (pprof_read_options.defer_samples), for a
+ * caller that walks them once with pprof_samples_next. fn may be NULL: then
+ * this is cli_load_profile. On failure prints "hearth: PATH: message" (fn's errors
  * too) and returns nonzero.
  */
 int cli_load_input(profile **out, input_kind *kind, const char *path,

@@ -272,6 +272,7 @@ int cli_load_input(profile **out, input_kind *kind, const char *path,
     } else {
         pprof_read_options o = PPROF_READ_OPTIONS_INIT;
         o.max_bytes = max_bytes;
+        o.defer_samples = fn != NULL;
         rc = pprof_read(out, buf, len, &o);
         if (kind)
             *kind = INPUT_PPROF;

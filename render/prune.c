@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../formats/error.h"
+#include "../formats/pprof.h"
 
 static int compile(regex_t *re, const profile *p, int64_t idx, const char *what)
 {
@@ -37,9 +38,13 @@ int prune_uninteresting(profile *p)
 {
     if (!p->drop_frames || !*profile_str(p, p->drop_frames))
         return 0;
+    /* Samples are cut here: they must be decoded. */
+    int rc = pprof_undefer_samples(p);
+    if (rc)
+        return rc;
     regex_t drop, keep;
     bool have_keep = false;
-    int rc = compile(&drop, p, p->drop_frames, "drop_frames");
+    rc = compile(&drop, p, p->drop_frames, "drop_frames");
     if (rc)
         return rc;
     if (p->keep_frames && *profile_str(p, p->keep_frames)) {
