@@ -27,7 +27,7 @@
 #include <sys/mman.h>
 
 #include "../formats/error.h"
-#include "../formats/pprof.h"
+#include "sample_feed.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -678,19 +678,17 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
     size_t n_frames = 0, cap_frames = 0;
     ct_walker w;
     bool have_walker = false;
-    pprof_samples it;
+    sample_feed feed;
     strbuf name;
     strbuf_init(&name);
-    if (pprof_samples_begin(&it, p)) {
+    if (sample_feed_start(&feed, p, sample_index, o->reverse)) {
         free(units);
         return HEARTH_ENOMEM;
     }
     if (!units)
         goto out;
-    bool dense = true;
     for (size_t i = 0; i < p->n_locations; i++) {
         const profile_location *loc = &p->locations[i];
-        dense &= loc->id == i + 1;
         uint32_t n = loc->n_lines ? loc->n_lines : 1;
         units[i] = (ct_unit){NO_NODE, 0, 0, n, (uint32_t)n_frames};
         if (n > 1 && n_frames + n > cap_frames) {
@@ -720,24 +718,15 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
     if (walker_init(&w, t, o, base, units, frames))
         goto out;
     have_walker = true;
-    const profile_sample *sm;
+    int64_t v;
+    const uint32_t *path;
+    size_t n;
     int more;
-    while ((more = pprof_samples_next(&it, &sm)) > 0) {
-        int64_t v = sm->values[sample_index];
-        if (v == 0)
-            continue;
-        size_t n = sm->n_locations;
+    while ((more = sample_feed_next(&feed, &v, &path, &n)) > 0) {
         ct_cursor *c = walker_slot(&w, n);
         if (!c)
             goto out;
-        /* Root first, or leaf first for the caller view. */
-        for (size_t i = 0; i < n; i++) {
-            uint64_t id = sm->location_ids[o->reverse ? i : n - 1 - i];
-            if (likely(dense && id - 1 < p->n_locations))
-                c->path[i] = (uint32_t)(id - 1);
-            else
-                c->path[i] = (uint32_t)(profile_location_find(p, id) - p->locations);
-        }
+        memcpy(c->path, path, n * sizeof *path);
         walker_start(&w, c, v);
     }
     if (more < 0) {
@@ -751,7 +740,7 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
 out:
     if (have_walker)
         walker_fini(&w);
-    pprof_samples_end(&it);
+    sample_feed_stop(&feed);
     free(units);
     free(frames);
     strbuf_fini(&name);
