@@ -315,8 +315,15 @@ int cli_write_output(const char *path, const void *data, size_t len)
         fprintf(stderr, "hearth: %s: out of memory\n", path);
         return -1;
     }
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A name nobody else holds: O_EXCL never follows a planted symlink or
+     * truncates someone's file, and a stale one from a crash is skipped. */
+    int fd = -1;
+    for (unsigned i = 0; fd < 0 && i < 100; i++) {
+        snprintf(tmp, n + 32, "%s.tmp.%ld.%u", path, (long)getpid(), i);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         fprintf(stderr, "hearth: %s: cannot create: %s\n", path, strerror(errno));
         free(tmp);

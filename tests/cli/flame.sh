@@ -321,5 +321,18 @@ for js in "" --no-js; do
     [ "$got" = "$want" ] && ok "ids/${js:-js}" || not_ok "ids/${js:-js}" "got$got"
 done
 
+# The output goes through a temporary file created with O_EXCL: one
+# planted as a symlink at the name the process would pick first (exec keeps
+# the shell's pid) is neither followed nor clobbered.
+mkdir -p "$TMP/excl"
+printf 'keep' >"$TMP/excl/victim"
+if sh -c 'ln -s "$2/victim" "$2/out.svg.tmp.$$.0" && exec "$1" flame "$3" -o "$2/out.svg"' \
+    sh "$HEARTH" "$TMP/excl" "$GOLDEN/simple.folded" 2>"$TMP/excl/err" &&
+    [ "$(cat "$TMP/excl/victim")" = keep ] && grep -q '<svg' "$TMP/excl/out.svg"; then
+    ok "output/temp_file_exclusive"
+else
+    not_ok "output/temp_file_exclusive" "victim: $(cat "$TMP/excl/victim"); $(head -n 3 "$TMP/excl/err")"
+fi
+
 echo "took $(($(date +%s) - start)) s"
 finish
