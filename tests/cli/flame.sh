@@ -321,12 +321,13 @@ for js in "" --no-js; do
     [ "$got" = "$want" ] && ok "ids/${js:-js}" || not_ok "ids/${js:-js}" "got$got"
 done
 
-# The output goes through a temporary file created with O_EXCL: one
-# planted as a symlink at the name the process would pick first (exec keeps
-# the shell's pid) is neither followed nor clobbered.
+# The output goes through a temporary file created with O_EXCL: symlinks
+# planted at the names the process would pick (exec keeps the shell's pid;
+# with and without the counter) are neither followed nor clobbered.
 mkdir -p "$TMP/excl"
 printf 'keep' >"$TMP/excl/victim"
-if sh -c 'ln -s "$2/victim" "$2/out.svg.tmp.$$.0" && exec "$1" flame "$3" -o "$2/out.svg"' \
+if sh -c 'ln -s "$2/victim" "$2/out.svg.tmp.$$.0" && ln -s "$2/victim" "$2/out.svg.tmp.$$" &&
+          exec "$1" flame "$3" -o "$2/out.svg"' \
     sh "$HEARTH" "$TMP/excl" "$GOLDEN/simple.folded" 2>"$TMP/excl/err" &&
     [ "$(cat "$TMP/excl/victim")" = keep ] && grep -q '<svg' "$TMP/excl/out.svg"; then
     ok "output/temp_file_exclusive"
