@@ -401,45 +401,134 @@ static const char *event_color(const char *kind)
     return "#555555";
 }
 
-static void draw_events(strbuf *out, const geo *g, const tl_input *in, size_t n, double top,
-                        double bottom)
+/* One event's label, placed before anything is drawn. */
+typedef struct ev_label {
+    double x, x0, x1;  /* its line, and the span its text takes */
+    size_t input, index;
+    int row;           /* -1: no room, only the line and its tooltip */
+} ev_label;
+
+#define LABEL_CHARS 28      /* a detail longer than this is cut with ".." */
+#define LABEL_CHAR_PX 6.0   /* the .el font's width per character, about */
+
+static size_t utf8_chars(const char *s, size_t max)
 {
-    size_t k = 0;
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n < max ? n : max;
+}
+
+/* The detail a label shows: marks their text, other events a file's base
+ * name. */
+static const char *label_detail(const timeline_event_rec *ev)
+{
+    const char *slash = strrchr(ev->detail, '/');
+    return slash && strcmp(ev->kind, "mark") ? slash + 1 : ev->detail;
+}
+
+static int cmp_label_x(const void *a, const void *b)
+{
+    const ev_label *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    if (p->input != q->input)
+        return p->input < q->input ? -1 : 1;
+    return p->index < q->index ? -1 : p->index > q->index;
+}
+
+/*
+ * Left to right, each label takes the first of EVENT_ROWS rows where it
+ * starts after everything already in that row ends; with no such row it
+ * is not written (its line and tooltip still are), so labels never
+ * overlap however many events there are.
+ */
+static size_t place_labels(ev_label *L, size_t n, const geo *g)
+{
+    double end[EVENT_ROWS];
+    size_t hidden = 0;
+    for (int r = 0; r < EVENT_ROWS; r++)
+        end[r] = -INFINITY;
+    qsort(L, n, sizeof *L, cmp_label_x);
     for (size_t i = 0; i < n; i++) {
-        const timeline *t = in[i].t;
-        for (size_t e = 0; e < t->n_events; e++, k++) {
-            const timeline_event_rec *ev = &t->events[e];
-            double ts = ev->t_s + in[i].offset_s;
-            double x = gx(g, ts);
-            const char *c = event_color(ev->kind);
-            double ly = top - 4 - (double)(k % EVENT_ROWS) * 13;
-            strbuf_printf(out, "<g class=\"ev\"><title>");
-            svg_escape(out, in[i].name);
-            strbuf_puts(out, " \xc2\xb7 ");
-            put_time(out, ts);
-            strbuf_puts(out, "\n");
-            svg_escape(out, ev->kind);
-            if (ev->detail[0]) {
-                strbuf_puts(out, ": ");
-                svg_escape(out, ev->detail);
+        double w = L[i].x1 - L[i].x0;
+        /* Labels near the right edge end at their line. */
+        if (L[i].x > g->x1 - 160) {
+            L[i].x1 = L[i].x - 2;
+            L[i].x0 = L[i].x1 - w;
+        }
+        L[i].row = -1;
+        for (int r = 0; r < EVENT_ROWS && L[i].row < 0; r++)
+            if (L[i].x0 >= end[r] + 4) {
+                L[i].row = r;
+                end[r] = L[i].x1;
             }
-            /* Labels near the right edge end at their line. */
-            bool right = x > g->x1 - 160;
-            strbuf_printf(out, "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-                          "<text class=\"el\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\"%s>",
-                          x, x, ly + 2, bottom, c, right ? x - 2 : x + 2, ly, c,
-                          right ? " text-anchor=\"end\"" : "");
+        hidden += L[i].row < 0;
+    }
+    return hidden;
+}
+
+static int draw_events(strbuf *out, const geo *g, const tl_input *in, size_t n, double top,
+                       double bottom)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        total += in[i].t->n_events;
+    if (!total)
+        return 0;
+    ev_label *L = malloc(total * sizeof *L);
+    if (!L)
+        return hearth_error_set(HEARTH_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < in[i].t->n_events; e++, k++) {
+            const timeline_event_rec *ev = &in[i].t->events[e];
+            double x = gx(g, ev->t_s + in[i].offset_s);
+            size_t chars = utf8_chars(label_detail(ev), LABEL_CHARS);
+            if (strcmp(ev->kind, "mark"))
+                chars += utf8_chars(ev->kind, SIZE_MAX) + (ev->detail[0] != 0);
+            L[k] = (ev_label){x, x + 2, x + 2 + (double)chars * LABEL_CHAR_PX, i, e, -1};
+        }
+    size_t hidden = place_labels(L, total, g);
+    for (k = 0; k < total; k++) {
+        const timeline_event_rec *ev = &in[L[k].input].t->events[L[k].index];
+        double ts = ev->t_s + in[L[k].input].offset_s;
+        double x = L[k].x;
+        const char *c = event_color(ev->kind);
+        int row = L[k].row < 0 ? 0 : L[k].row;
+        double ly = top - 4 - (double)row * 13;
+        strbuf_printf(out, "<g class=\"ev\"><title>");
+        svg_escape(out, in[L[k].input].name);
+        strbuf_puts(out, " \xc2\xb7 ");
+        put_time(out, ts);
+        strbuf_puts(out, "\n");
+        svg_escape(out, ev->kind);
+        if (ev->detail[0]) {
+            strbuf_puts(out, ": ");
+            svg_escape(out, ev->detail);
+        }
+        strbuf_printf(out, "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>",
+                      x, x, ly + 2, bottom, c);
+        if (L[k].row >= 0) {
+            bool right = L[k].x1 <= x;
+            strbuf_printf(out, "<text class=\"el\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\"%s>",
+                          right ? x - 2 : x + 2, ly, c, right ? " text-anchor=\"end\"" : "");
             /* Marks show their text; other events their kind and a short detail. */
             if (strcmp(ev->kind, "mark")) {
                 svg_escape(out, ev->kind);
                 if (ev->detail[0])
                     strbuf_puts(out, " ");
             }
-            const char *d = ev->detail, *slash = strrchr(d, '/');
-            svg_escape_fit(out, slash && strcmp(ev->kind, "mark") ? slash + 1 : d, 28);
-            strbuf_puts(out, "</text></g>\n");
+            svg_escape_fit(out, label_detail(ev), LABEL_CHARS);
+            strbuf_puts(out, "</text>");
         }
+        strbuf_puts(out, "</g>\n");
     }
+    if (hidden)
+        strbuf_printf(out, "<text class=\"el\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">"
+                      "%zu more event%s: hover the lines</text>\n",
+                      g->x1, top - 4 - (double)EVENT_ROWS * 13, hidden, hidden == 1 ? "" : "s");
+    free(L);
+    return 0;
 }
 
 static const char timeline_js[] =
@@ -614,7 +703,8 @@ int tl_draw_svg(strbuf *out, const tl_input *in, size_t n, const tl_draw_options
         bottom = top + PANEL_H;
         top += PANEL_H + PANEL_GAP;
     }
-    draw_events(out, &g, in, n, first_top - 18, bottom);
+    if ((rc = draw_events(out, &g, in, n, first_top - 18, bottom)))
+        goto out;
     if (o->script)
         strbuf_printf(out, "<line id=\"cursor\" class=\"hide\" x1=\"0\" x2=\"0\" y1=\"%.1f\" y2=\"%.1f\"/>"
                       "<text id=\"cursor-t\" class=\"hide\" x=\"0\" y=\"%.1f\"></text>\n",
