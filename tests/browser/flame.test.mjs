@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { arg, expect, finish, HEARTH, launch, notOk, ok, OUT, root } from "./harness.mjs";
-import { parse, pathOf } from "./flamecheck.mjs";
+import { matchedShare, parse, pathOf } from "./flamecheck.mjs";
 import { encode, specs } from "./mkpprof.mjs";
 
 const FIXTURES = resolve(root, arg("--fixtures", process.env.HEARTH_FIXTURES || "../shared/fixtures"));
@@ -24,22 +24,6 @@ function expectEq(name, got, want) {
   got === want ? ok(name) : notOk(name, `got  ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`);
 }
 const near = (a, b) => Math.abs(a - b) <= 0.011;
-
-// The share of samples with a frame matching re, from folded text: what
-// "Matched: X%" means. Restricted to stacks that start with prefix (the
-// zoomed frame's path), as a share of those.
-function matchedShare(folded, re, prefix = []) {
-  let sum = 0, of = 0;
-  for (const line of folded.split("\n")) {
-    if (!line.trim()) continue;
-    const sp = line.lastIndexOf(" ");
-    const names = line.slice(0, sp).split(";"), n = Number(line.slice(sp + 1));
-    if (prefix.some((p, i) => names[i] !== p)) continue;
-    of += n;
-    if (names.some((f) => re.test(f))) sum += n;
-  }
-  return { sum, of, pct: ((100 * sum) / of).toFixed(2) + "%" };
-}
 
 function flame(input, out, ...args) {
   execFileSync(HEARTH, ["flame", input, "-o", out, ...args], { stdio: ["ignore", "ignore", "pipe"] });

@@ -143,6 +143,22 @@ export function parse(path) {
   return { root, total, plot, xpad, inverted, frames };
 }
 
+// The share of samples with a frame matching re, from folded text: what
+// "Matched: X%" means. Restricted to stacks that start with prefix (the
+// zoomed frame's path), as a share of those.
+export function matchedShare(folded, re, prefix = []) {
+  let sum = 0, of = 0;
+  for (const line of folded.split("\n")) {
+    if (!line.trim()) continue;
+    const sp = line.lastIndexOf(" ");
+    const names = line.slice(0, sp).split(";"), n = Number(line.slice(sp + 1));
+    if (prefix.some((p, i) => names[i] !== p)) continue;
+    of += n;
+    if (names.some((f) => re.test(f))) sum += n;
+  }
+  return { sum, of, pct: ((100 * sum) / of).toFixed(2) + "%" };
+}
+
 export function pathOf(f) {
   const names = [];
   for (let p = f; p && p.i !== 0; p = p.parent) names.push(p.name);

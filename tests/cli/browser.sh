@@ -1,11 +1,15 @@
-# Headless Chromium tests, tests/browser/*.test.mjs: the flame graph's
-# script (flame.test.mjs: hover, click to zoom, Reset Zoom, Ctrl-F search,
-# the URL hash, hostile names, --no-js) and the report's index.html
-# (report.test.mjs: every chart shown, no network request). Needs node and /usr/bin/chromium (make deps); the one npm
-# package, playwright-core (pinned in tests/browser/package-lock.json), is
-# installed with `npm ci` when tests/browser/node_modules is missing or
-# holds another version. playwright-core downloads no browser: the test
-# launches the system's Chromium. Screenshots go to tests/out/. About 20 s.
+# Browser tests, tests/browser/*.test.mjs: the flame graph's script in
+# headless Chromium (flame.test.mjs: hover, click to zoom, Reset Zoom,
+# Ctrl-F search, the URL hash, hostile names, --no-js) and in headless
+# Firefox ESR (firefox.test.mjs: the same interactions), the report's
+# index.html (report.test.mjs: every chart shown, no network request) and
+# the timeline's event labels (timeline.test.mjs). Needs node,
+# /usr/bin/chromium and /usr/bin/firefox-esr (make deps); the npm packages,
+# playwright-core and puppeteer-core (pinned in
+# tests/browser/package-lock.json), are installed with `npm ci` when
+# tests/browser/node_modules is missing or holds other versions. Neither
+# downloads a browser: the tests launch the system's. Screenshots go to
+# tests/out/. About 30 s.
 . tests/cli/lib.sh
 
 B=tests/browser
@@ -19,27 +23,33 @@ for tool in node npm; do
         exit
     fi
 done
-if [ ! -x "$CHROMIUM" ]; then
-    not_ok chromium_installed "no $CHROMIUM (make deps)"
-    finish
-    exit
-fi
+FIREFOX=${FIREFOX:-/usr/bin/firefox-esr}
+export FIREFOX
+for b in "$CHROMIUM" "$FIREFOX"; do
+    if [ ! -x "$b" ]; then
+        not_ok "${b##*/}_installed" "no $b (make deps)"
+        finish
+        exit
+    fi
+done
 if [ ! -x "$HEARTH" ]; then
     not_ok hearth_built "no $HEARTH: run make all first"
     finish
     exit
 fi
 
-# The installed playwright-core is the locked one, or npm ci puts it there.
+# The installed packages are the locked ones, or npm ci puts them there.
 installed() {
     (cd "$B" && node -e '
         const fs = require("fs");
-        const want = JSON.parse(fs.readFileSync("package-lock.json")).packages["node_modules/playwright-core"].version;
-        const got = JSON.parse(fs.readFileSync("node_modules/playwright-core/package.json")).version;
-        process.exit(want === got ? 0 : 1);' 2>/dev/null)
+        const lock = JSON.parse(fs.readFileSync("package-lock.json")).packages;
+        for (const p of ["playwright-core", "puppeteer-core"]) {
+            const got = JSON.parse(fs.readFileSync(`node_modules/${p}/package.json`)).version;
+            if (lock[`node_modules/${p}`].version !== got) process.exit(1);
+        }' 2>/dev/null)
 }
 if ! installed; then
-    if (cd "$B" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$TMP/npm.log" 2>&1 &&
+    if (cd "$B" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$TMP/npm.log" 2>&1 &&
         installed; then
         ok npm_ci_installs_playwright_core
     else
