@@ -56,6 +56,9 @@ int cli_write_output(const char *path, const void *data, size_t len);
 
 /* Parses a byte size such as "1073741824", "512M", "1G". Returns 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
+/* --max-input's argument for command cmd: 0, or -1 after printing
+ * "hearth CMD: --max-input: "ARG" is not a size". */
+int cli_max_input_arg(const char *cmd, const char *arg, size_t *out);
 
 /* Resolves --sample-index (NULL = the profile's default). Prints the error
  * and returns -1 when there is no such type. */

@@ -64,10 +64,8 @@ int cmd_capture(int argc, char **argv)
         case OPT_NO_REPORT: report = false; break;
         case OPT_NO_PNG: ro.png = false; break;
         case OPT_MAX_INPUT:
-            if (cli_parse_size(optarg, &co.max_bytes)) {
-                fprintf(stderr, "hearth capture: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("capture", optarg, &co.max_bytes))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(capture_usage, stdout); return EXIT_OK;
         default: fputs(capture_usage, stderr); return EXIT_USAGE;

@@ -44,10 +44,8 @@ int cmd_convert(int argc, char **argv)
         case 't': to = optarg; break;
         case 's': sample_arg = optarg; break;
         case 'm':
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth convert: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("convert", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(convert_usage, stdout); return EXIT_OK;
         default: fputs(convert_usage, stderr); return EXIT_USAGE;

@@ -223,10 +223,8 @@ int cmd_flame(int argc, char **argv)
             break;
         case OPT_NO_JS: o.script = false; break;
         case OPT_MAX_INPUT:
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth flame: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("flame", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(flame_usage, stdout); return EXIT_OK;
         default: fputs(flame_usage, stderr); return EXIT_USAGE;

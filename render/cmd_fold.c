@@ -43,10 +43,8 @@ int cmd_fold(int argc, char **argv)
         case 's': sample_arg = optarg; break;
         case 'o': output = optarg; break;
         case 'm':
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth fold: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("fold", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(fold_usage, stdout); return EXIT_OK;
         default: fputs(fold_usage, stderr); return EXIT_USAGE;

@@ -173,10 +173,8 @@ int cmd_graph(int argc, char **argv)
         case OPT_BASE: base_path = optarg; break;
         case OPT_NO_JS: script = false; break;
         case OPT_MAX_INPUT:
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth graph: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("graph", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(graph_usage, stdout); return EXIT_OK;
         default: fputs(graph_usage, stderr); return EXIT_USAGE;

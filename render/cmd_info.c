@@ -98,10 +98,8 @@ int cmd_info(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth info: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("info", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(info_usage, stdout); return EXIT_OK;
         default: fputs(info_usage, stderr); return EXIT_USAGE;

@@ -70,10 +70,8 @@ int cmd_report(int argc, char **argv)
         }
         case OPT_NO_PNG: o.png = false; break;
         case OPT_MAX_INPUT:
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth report: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("report", optarg, &max_input))
                 goto out;
-            }
             break;
         case 'h': fputs(report_usage, stdout); status = EXIT_OK; goto out;
         default: fputs(report_usage, stderr); goto out;

@@ -66,11 +66,8 @@ int cmd_symbolize(int argc, char **argv)
         case 'b': binaries[n_binaries++] = optarg; break;
         case 'n': dwarf = false; break;
         case 'm':
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth symbolize: --max-input: \"%s\" is not a size\n",
-                        optarg);
+            if (cli_max_input_arg("symbolize", optarg, &max_input))
                 goto done;
-            }
             break;
         case 'h':
             fputs(symbolize_usage, stdout);

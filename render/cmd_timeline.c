@@ -249,10 +249,8 @@ int cmd_timeline(int argc, char **argv)
             break;
         case OPT_NO_JS: o.script = false; break;
         case OPT_MAX_INPUT:
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth timeline: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("timeline", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(timeline_usage, stdout); return EXIT_OK;
         default: fputs(timeline_usage, stderr); return EXIT_USAGE;

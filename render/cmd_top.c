@@ -75,10 +75,8 @@ int cmd_top(int argc, char **argv)
             break;
         case 'H': o.headers = false; break;
         case 'm':
-            if (cli_parse_size(optarg, &max_input)) {
-                fprintf(stderr, "hearth top: --max-input: \"%s\" is not a size\n", optarg);
+            if (cli_max_input_arg("top", optarg, &max_input))
                 return EXIT_USAGE;
-            }
             break;
         case 'h': fputs(top_usage, stdout); return EXIT_OK;
         default: fputs(top_usage, stderr); return EXIT_USAGE;

@@ -44,6 +44,14 @@ int cli_parse_size(const char *s, size_t *out)
     return 0;
 }
 
+int cli_max_input_arg(const char *cmd, const char *arg, size_t *out)
+{
+    if (!cli_parse_size(arg, out))
+        return 0;
+    fprintf(stderr, "hearth %s: --max-input: \"%s\" is not a size\n", cmd, arg);
+    return -1;
+}
+
 /* Streaming reads go through one block of this size. */
 #define BLOCK_BYTES ((size_t)1 << 20)
 

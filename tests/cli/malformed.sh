@@ -232,6 +232,17 @@ for c in info top fold convert; do
     expect_usage "$c --max-input missing argument" "$c" "$G" $o --max-input
     expect_usage "$c --max-input not a size" "$c" --max-input lots "$G" $o
 done
+# Every command that reads input takes --max-input and says the same thing
+# about a bad one.
+for c in info top fold convert flame graph timeline report symbolize capture; do
+    run "$TMP/stdout" "$TMP/stderr" "$c" --max-input lots "$G"
+    want="hearth $c: --max-input: \"lots\" is not a size"
+    if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/stderr")" = "$want" ]; then
+        ok "$c --max-input lots: one line naming the option"
+    else
+        not_ok "$c --max-input lots: one line naming the option" "exit $rc; stderr: $(head -c 300 "$TMP/stderr")"
+    fi
+done
 expect_usage "top -n missing argument" top "$G" -n
 expect_usage "top -n not a count" top -n many "$G"
 expect_usage "top --sample-index missing argument" top "$G" --sample-index
