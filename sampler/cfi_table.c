@@ -4,8 +4,9 @@
  * is none) from its file; every FDE row becomes a 12-byte cfi_row holding
  * only what an x86-64 walk needs (the CFA rule, where the return address
  * and the caller's frame pointer were saved). Rows are sorted, gaps between
- * FDEs marked, and runs of equal rules merged, so the handler does one
- * binary search per frame over memory that libdwarf never touches again.
+ * FDEs marked, and runs of equal rules merged, and each object gets a
+ * bucket index over its rows (cfi_table.h), so the handler's lookup per
+ * frame reads a few cache lines that libdwarf never touches again.
  *
  * Publication is RCU-like: a new table is built beside the old, published
  * with one atomic store, and the old one (with the objects only it held) is
@@ -244,8 +245,44 @@ static bool same_rule(const cfi_row *a, const cfi_row *b)
            a->ra_off == b->ra_off;
 }
 
+/* Gives o its rows (n of them, sorted, rows[0].pc_off == 0, covering
+ * [start, end)) and their bucket index, in one allocation. The shift is
+ * the smallest that keeps the buckets at most n / CFI_ROWS_PER_BUCKET (at
+ * least 2, so it stays below 32). */
+static int object_index(cfi_object *o, uintptr_t start, uintptr_t end, const cfi_row *rows,
+                        uint32_t n)
+{
+    uint64_t span = end - start;
+    uint64_t target = n / CFI_ROWS_PER_BUCKET > 2 ? n / CFI_ROWS_PER_BUCKET : 2;
+    uint32_t shift = 0;
+    while ((span >> shift) + 1 > target)
+        shift++;
+    uint32_t n_buckets = (uint32_t)(span >> shift) + 1;
+    size_t index_bytes = ((size_t)n_buckets + 1) * sizeof(uint32_t);
+    uint8_t *block = malloc(index_bytes + (size_t)n * sizeof(cfi_row));
+    if (!block)
+        return -1;
+    o->block = block;
+    o->index = (uint32_t *)block;
+    o->rows = (cfi_row *)(block + index_bytes);
+    memcpy(o->rows, rows, (size_t)n * sizeof *rows);
+    o->n_rows = n;
+    o->start = start;
+    o->end = end;
+    o->shift = (uint8_t)shift;
+    o->n_buckets = n_buckets;
+    uint32_t r = 0;
+    for (uint32_t b = 0; b <= n_buckets; b++) {
+        uint64_t at = (uint64_t)b << shift;
+        while (r + 1 < n && rows[r + 1].pc_off <= at)
+            r++;
+        o->index[b] = r;
+    }
+    return 0;
+}
+
 /* Sorts the rows by pc; at one pc a real row wins over an FDE's end
- * marker; equal neighbours merge. Fills o->start/end/rows. */
+ * marker; equal neighbours merge. Fills o (object_index). */
 static int finish_rows(cfi_object *o, row_buf *b)
 {
     if (b->n == 0)
@@ -262,7 +299,7 @@ static int finish_rows(cfi_object *o, row_buf *b)
     qsort(items, b->n, sizeof *items, by_pc);
     uintptr_t start = items[0].pc;
     uintptr_t end = items[b->n - 1].pc;
-    size_t n = 0;
+    uint32_t n = 0;
     for (size_t i = 0; i < b->n; i++) {
         const cfi_row *r = &b->rows[items[i].idx];
         uintptr_t pc = items[i].pc;
@@ -284,24 +321,9 @@ static int finish_rows(cfi_object *o, row_buf *b)
         end = pc;
     }
     free(items);
-    o->start = start;
-    o->end = end + 1;
-    o->rows = realloc(out, n * sizeof *out);
-    if (!o->rows)
-        o->rows = out;
-    o->n_rows = (uint32_t)n;
-    o->n_pages = (uint32_t)((o->end - o->start) >> CFI_PAGE_SHIFT) + 1;
-    o->page = malloc(((size_t)o->n_pages + 1) * sizeof *o->page);
-    if (!o->page)
-        return -1;
-    uint32_t r = 0;
-    for (uint32_t pg = 0; pg <= o->n_pages; pg++) {
-        uint64_t at = (uint64_t)pg << CFI_PAGE_SHIFT;
-        while (r + 1 < n && o->rows[r + 1].pc_off <= at)
-            r++;
-        o->page[pg] = r;
-    }
-    return 0;
+    int rc = object_index(o, start, end + 1, out, n);
+    free(out);
+    return rc;
 }
 
 static int load_fdes(Dwarf_Debug dbg, bool eh, uintptr_t bias, row_buf *b)
@@ -354,8 +376,7 @@ static void object_destroy(cfi_object *o)
 {
     if (!o)
         return;
-    free(o->rows);
-    free(o->page);
+    free(o->block);
     free(o->path);
     free(o);
 }
@@ -483,12 +504,19 @@ static void table_destroy(cfi_table *t)
 static cfi_table *build(const cfi_table *old)
 {
     int64_t t0 = mono_ns();
-    cfi_table *t = calloc(1, sizeof *t);
+    cfi_table *t = NULL;
     phdr_walk w = {0};
     w.items = malloc(MAX_OBJECTS * sizeof *w.items);
-    if (!t || !w.items)
+    if (!w.items)
         goto fail;
     dl_iterate_phdr(on_object, &w);
+    /* Cache-line aligned, so the header's last line holds the first spans. */
+    size_t bytes = sizeof *t + (size_t)w.n * sizeof(cfi_span);
+    if (posix_memalign((void **)&t, 64, bytes)) {
+        t = NULL;
+        goto fail;
+    }
+    memset(t, 0, bytes);
     t->adds = w.adds;
     t->subs = w.subs;
     t->objects = calloc(w.n + 1, sizeof *t->objects);
@@ -532,6 +560,11 @@ static cfi_table *build(const cfi_table *old)
         t->objects[k++] = o;
     }
     t->n_objects = k;
+    for (uint32_t i = 0; i < k; i++) {
+        const cfi_object *o = t->objects[i];
+        t->spans[i] = (cfi_span){o->start, (uint32_t)(o->end - o->start - 1), o->shift, o->index,
+                                 o->rows};
+    }
     free(w.items);
     t->build_ns = mono_ns() - t0;
     return t;
@@ -601,7 +634,10 @@ void cfi_table_stats(uint32_t *objects, size_t *rows, size_t *bytes, uint32_t *f
     const cfi_table *t = atomic_load(&cfi_current);
     *objects = t ? t->n_objects : 0;
     *rows = t ? t->n_rows : 0;
-    *bytes = t ? t->n_rows * sizeof(cfi_row) : 0;
+    *bytes = 0;
+    for (uint32_t i = 0; t && i < t->n_objects; i++)
+        *bytes += t->objects[i]->n_rows * sizeof(cfi_row) +
+                  ((size_t)t->objects[i]->n_buckets + 1) * sizeof(uint32_t);
     *failed = t ? t->n_failed : 0;
     *build_ns = t ? t->build_ns : 0;
     pthread_mutex_unlock(&table_lock);

@@ -26,8 +26,6 @@ enum {
                              (DRAP) prologues */
 };
 
-#define CFI_PAGE_SHIFT 12
-
 /* fp_off values that are not offsets from the CFA. */
 #define CFI_FP_SAME INT16_MIN        /* the caller's fp is this frame's */
 #define CFI_FP_LOST (INT16_MIN + 1)  /* the caller's fp cannot be found */
@@ -44,13 +42,17 @@ typedef struct cfi_row {
 
 typedef struct cfi_object {
     uintptr_t start, end; /* absolute pcs covered by rows */
-    cfi_row *rows;
+    cfi_row *rows;        /* inside block, after the index */
     uint32_t n_rows;
-    /* page[i]: the last row at or before pc_off i << CFI_PAGE_SHIFT, so a
-     * lookup searches only one page's rows (a few cache lines) instead of
-     * the whole array; n_pages + 1 entries. */
-    uint32_t *page;
-    uint32_t n_pages;
+    /* index[i]: the last row at or before pc_off i << shift, n_buckets + 1
+     * entries. The shift gives about CFI_ROWS_PER_BUCKET rows per bucket
+     * (Debian's libc: 64 bytes of code, 2.5 rows), so a lookup reads one
+     * index line and one or two row lines, and the index costs about 1/4
+     * of the rows' memory whatever the object's size. */
+    uint32_t *index;
+    uint32_t n_buckets;
+    uint8_t shift;
+    void *block;          /* one allocation holding index and rows */
     /* Identity, so a rebuild reuses objects still loaded at the same place. */
     uintptr_t bias;
     dev_t dev;
@@ -59,21 +61,37 @@ typedef struct cfi_object {
     uint32_t refs;        /* tables holding it; under the table lock */
 } cfi_object;
 
+#define CFI_ROWS_PER_BUCKET 4
+
+/* What a lookup reads of an object, copied into the table so the search
+ * over objects is over one contiguous array (two spans per cache line)
+ * instead of a pointer per probe. 32 bytes. */
+typedef struct cfi_span {
+    uintptr_t start;
+    uint32_t last;        /* end - start - 1 */
+    uint32_t shift;
+    const uint32_t *index;
+    const cfi_row *rows;
+} cfi_span;
+
 typedef struct cfi_range {
     uintptr_t start, end;
 } cfi_range;
 
 typedef struct cfi_table {
-    cfi_object **objects;  /* sorted by start, not overlapping */
-    uint32_t n_objects;
+    cfi_object **objects;  /* sorted by start, not overlapping; owns refs */
     cfi_range *exec;       /* executable mappings, sorted */
     uint32_t n_exec;
-    cfi_range *writable;   /* writable mappings (thread stacks among them) */
     uint32_t n_writable;
+    cfi_range *writable;   /* writable mappings (thread stacks among them) */
     unsigned long long adds, subs; /* dl_iterate_phdr's load counters */
     size_t n_rows;         /* over all objects */
     uint32_t n_failed;     /* objects whose CFI could not be read */
     int64_t build_ns;      /* time the last rebuild took */
+    /* The handler's part, last so that n_objects and the first spans
+     * share a cache line: spans[i] describes objects[i]. */
+    uint32_t n_objects;
+    cfi_span spans[];
 } cfi_table;
 
 /* Handlers in flight and the published table: see cfi_table.c. */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "signal_path.h"
 #include "threads.h"
 #include "unwind_cfi.h"
 
@@ -26,7 +27,7 @@ static inline int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void cpu_handler(int sig, siginfo_t *si, void *uc)
+SIGNAL_PATH void cpu_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     int saved = errno;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "signal_path.h"
+
 int cpu_ring_init(cpu_ring *r, uint32_t n_slots, uint32_t max_depth)
 {
     size_t bytes = sizeof(cpu_sample) + (size_t)max_depth * sizeof(uintptr_t);
@@ -47,7 +49,7 @@ static inline cpu_sample *slot(const cpu_ring *r, uint64_t pos)
     return (cpu_sample *)(r->slots + (size_t)(pos & (r->n_slots - 1)) * r->slot_bytes);
 }
 
-cpu_sample *cpu_ring_claim(cpu_ring *r)
+SIGNAL_PATH cpu_sample *cpu_ring_claim(cpu_ring *r)
 {
     uint64_t pos = atomic_load_explicit(&r->head, memory_order_relaxed);
     for (;;) {
@@ -67,7 +69,7 @@ cpu_sample *cpu_ring_claim(cpu_ring *r)
     }
 }
 
-void cpu_ring_publish(cpu_ring *r, cpu_sample *s)
+SIGNAL_PATH void cpu_ring_publish(cpu_ring *r, cpu_sample *s)
 {
     /* The slot's turn was `pos` when claimed; pos + 1 tells the consumer
      * it is written. */

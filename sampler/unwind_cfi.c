@@ -16,6 +16,7 @@
 
 #include "unwind.h"
 
+#include "signal_path.h"
 #include "threads.h"
 
 typedef struct bounds {
@@ -33,7 +34,7 @@ static inline bool load(const bounds *b, uintptr_t addr, uintptr_t *out)
 /* The stack that holds sp: the thread's own when it does, else the
  * writable mapping around sp (threads we did not create, alternate signal
  * stacks). Empty when neither is known. */
-static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t hi)
+SIGNAL_PATH static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t hi)
 {
     bounds b = {0, 0};
     if (lo < hi && sp >= lo && sp < hi) {
@@ -51,7 +52,7 @@ static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t
 
 /* Moves r to the caller's frame. exact: r->pc is not a return address
  * (the interrupted instruction, or the pc after a signal frame). */
-static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, bounds *b,
+SIGNAL_PATH static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, bounds *b,
                  uintptr_t lo, uintptr_t hi)
 {
     uintptr_t pc = *exact ? r->pc : r->pc - 1;
@@ -122,7 +123,7 @@ static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, boun
     return true;
 }
 
-uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
+SIGNAL_PATH uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
                          uintptr_t stack_hi, uintptr_t *pcs, uint32_t max, uint32_t skip,
                          bool *truncated)
 {
@@ -145,7 +146,8 @@ uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
     return n;
 }
 
-uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max, bool *truncated)
+SIGNAL_PATH uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max,
+                                          bool *truncated)
 {
     arch_regs r;
     arch_regs_from_ucontext(&r, ucv);
@@ -158,7 +160,7 @@ uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max, boo
 
 /* The call below is not in tail position (cfi_table_leave follows), so
  * this frame is always on the stack and `skip + 1` skips exactly it. */
-__attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
+SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
 {
     const cfi_table *t = cfi_table_enter();
     uint32_t n;
