@@ -31,6 +31,7 @@
 
 #include "../formats/procmaps.h"
 #include "arch.h"
+#include "huge_map.h"
 #include "sampler.h"
 
 /* See cfi_table.h. cfi_current is written only under table_lock; both are
@@ -487,7 +488,7 @@ out:
 }
 
 /* Drops t's hold on its objects (freeing those no other table holds) and
- * frees t. */
+ * frees t: a draft (malloc'd) or a packed table (its own mapping). */
 static void table_destroy(cfi_table *t)
 {
     if (!t)
@@ -498,7 +499,56 @@ static void table_destroy(cfi_table *t)
     free(t->objects);
     free(t->exec);
     free(t->writable);
-    free(t);
+    if (t->map_bytes)
+        huge_unmap(t, t->map_bytes);
+    else
+        free(t);
+}
+
+static size_t line_up(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+/*
+ * The published form of a draft: header, spans and every object's index
+ * and rows copied into one mapping (huge_map), so a sample's lookups stay
+ * within one or a few huge pages. The objects then point into it and free
+ * their own copies: the next rebuild copies from here while this table is
+ * still published. Takes the draft's hold on the objects; NULL when the
+ * mapping fails (the draft is untouched).
+ */
+static cfi_table *pack(cfi_table *draft)
+{
+    size_t head = line_up(sizeof *draft + (size_t)draft->n_objects * sizeof(cfi_span));
+    size_t total = head, len = 0;
+    for (uint32_t i = 0; i < draft->n_objects; i++) {
+        const cfi_object *o = draft->objects[i];
+        total += line_up(((size_t)o->n_buckets + 1) * sizeof(uint32_t) + o->n_rows * sizeof(cfi_row));
+    }
+    uint8_t *m = huge_map(total, &len);
+    if (!m)
+        return NULL;
+    cfi_table *t = (cfi_table *)m;
+    *t = *draft;
+    t->map_bytes = len;
+    size_t at = head;
+    for (uint32_t i = 0; i < t->n_objects; i++) {
+        cfi_object *o = t->objects[i];
+        size_t index_bytes = ((size_t)o->n_buckets + 1) * sizeof(uint32_t);
+        uint32_t *index = (uint32_t *)(m + at);
+        cfi_row *rows = (cfi_row *)(m + at + index_bytes);
+        memcpy(index, o->index, index_bytes);
+        memcpy(rows, o->rows, o->n_rows * sizeof(cfi_row));
+        at += line_up(index_bytes + o->n_rows * sizeof(cfi_row));
+        free(o->block);
+        o->block = NULL;
+        o->index = index;
+        o->rows = rows;
+        t->spans[i] = (cfi_span){o->start, (uint32_t)(o->end - o->start - 1), o->shift, index, rows};
+    }
+    free(draft);
+    return t;
 }
 
 static cfi_table *build(const cfi_table *old)
@@ -510,13 +560,9 @@ static cfi_table *build(const cfi_table *old)
     if (!w.items)
         goto fail;
     dl_iterate_phdr(on_object, &w);
-    /* Cache-line aligned, so the header's last line holds the first spans. */
-    size_t bytes = sizeof *t + (size_t)w.n * sizeof(cfi_span);
-    if (posix_memalign((void **)&t, 64, bytes)) {
-        t = NULL;
+    t = calloc(1, sizeof *t);
+    if (!t)
         goto fail;
-    }
-    memset(t, 0, bytes);
     t->adds = w.adds;
     t->subs = w.subs;
     t->objects = calloc(w.n + 1, sizeof *t->objects);
@@ -560,11 +606,10 @@ static cfi_table *build(const cfi_table *old)
         t->objects[k++] = o;
     }
     t->n_objects = k;
-    for (uint32_t i = 0; i < k; i++) {
-        const cfi_object *o = t->objects[i];
-        t->spans[i] = (cfi_span){o->start, (uint32_t)(o->end - o->start - 1), o->shift, o->index,
-                                 o->rows};
-    }
+    cfi_table *packed = pack(t);
+    if (!packed)
+        goto fail;
+    t = packed;
     free(w.items);
     t->build_ns = mono_ns() - t0;
     return t;

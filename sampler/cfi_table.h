@@ -42,7 +42,7 @@ typedef struct cfi_row {
 
 typedef struct cfi_object {
     uintptr_t start, end; /* absolute pcs covered by rows */
-    cfi_row *rows;        /* inside block, after the index */
+    cfi_row *rows;        /* after the index: in block, or in the table's mapping */
     uint32_t n_rows;
     /* index[i]: the last row at or before pc_off i << shift, n_buckets + 1
      * entries. The shift gives about CFI_ROWS_PER_BUCKET rows per bucket
@@ -52,7 +52,7 @@ typedef struct cfi_object {
     uint32_t *index;
     uint32_t n_buckets;
     uint8_t shift;
-    void *block;          /* one allocation holding index and rows */
+    void *block;          /* index and rows as parsed, until a table holds a copy */
     /* Identity, so a rebuild reuses objects still loaded at the same place. */
     uintptr_t bias;
     dev_t dev;
@@ -88,6 +88,7 @@ typedef struct cfi_table {
     size_t n_rows;         /* over all objects */
     uint32_t n_failed;     /* objects whose CFI could not be read */
     int64_t build_ns;      /* time the last rebuild took */
+    size_t map_bytes;      /* the table's mapping (huge_map), header included */
     /* The handler's part, last so that n_objects and the first spans
      * share a cache line: spans[i] describes objects[i]. */
     uint32_t n_objects;
@@ -125,7 +126,7 @@ static inline void cfi_table_prefetch(void)
 {
     /* Relaxed: any table, even a stale one, is only a hint. */
     const char *t = (const char *)atomic_load_explicit(&cfi_current, memory_order_relaxed);
-    for (int line = 0; line < 4; line++)
+    for (int line = 1; line <= 4; line++) /* n_objects and spans[0..9] */
         __builtin_prefetch(t + 64 * line);
 }
 

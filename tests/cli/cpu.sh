@@ -169,7 +169,7 @@ fi
 
 # The CFI walker against libgcc's unwinder, frame for frame, from normal
 # code and from a signal handler, through libc's qsort.
-if HEARTH_OUT="$W/u" HEARTH_DUMP_AT_EXIT=off "$TMP/unwind_check" >"$TMP/u.out" 2>&1; then
+if HEARTH_OUT="$W/u" HEARTH_DUMP_AT_EXIT=off "$TMP/unwind_check" "$TMP/dlib.so" >"$TMP/u.out" 2>&1; then
     ok "cfi_unwinder_matches_libgcc ($(tail -1 "$TMP/u.out"))"
 else
     not_ok cfi_unwinder_matches_libgcc "$(tail -5 "$TMP/u.out")"

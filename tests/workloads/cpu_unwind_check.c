@@ -10,11 +10,13 @@
  * Before that, cfi_table_find (spans, bucket index, search in a bucket)
  * is checked against a plain binary search over each object's rows at
  * every bucket boundary, around every row and object edge, and at random
- * pcs inside and between objects.
+ * pcs inside and between objects; and again after dlopen of the library
+ * named by argv[1], whose rebuild reuses the other objects' rows.
  * Prints "N stacks, M from signals, mismatches K; L lookups" and exits 0
  * when K == 0 and enough of each were compared.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +139,7 @@ __attribute__((noinline)) static void sort_things(uint64_t *v, size_t n)
     in_sort = 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (cfi_table_update(true)) {
         fprintf(stderr, "cannot build the unwind table\n");
@@ -145,9 +147,23 @@ int main(void)
     }
     const cfi_table *t = cfi_table_enter();
     check_lookups(t);
+    uint32_t before = t->n_objects;
     cfi_table_leave();
-    if (t->n_objects < 2 || lookups < 100000) {
-        fprintf(stderr, "too few lookups checked: %u objects, %lu lookups\n", t->n_objects, lookups);
+    if (argc > 1) {
+        if (!dlopen(argv[1], RTLD_NOW) || cfi_table_update(false)) {
+            fprintf(stderr, "cannot load %s or rebuild the table\n", argv[1]);
+            return 1;
+        }
+        t = cfi_table_enter();
+        check_lookups(t);
+        cfi_table_leave();
+        if (t->n_objects != before + 1) {
+            fprintf(stderr, "%u objects after dlopen, %u before\n", t->n_objects, before);
+            return 1;
+        }
+    }
+    if (before < 2 || lookups < 100000) {
+        fprintf(stderr, "too few lookups checked: %u objects, %lu lookups\n", before, lookups);
         return 1;
     }
     struct sigaction sa;
