@@ -86,15 +86,18 @@ static const cfi_row *naive_find(const cfi_table *t, uintptr_t pc)
         const cfi_object *o = t->objects[i];
         if (pc < o->start || pc >= o->end)
             continue;
+        /* The first row past pc, found over all rows (no index); the one
+         * before it is in effect (rows[0].pc_off == 0). */
         uint32_t off = (uint32_t)(pc - o->start), lo = 0, hi = o->n_rows;
-        while (hi - lo > 1) {
+        while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            if (o->rows[mid].pc_off <= off)
-                lo = mid;
-            else
+            if (o->rows[mid].pc_off > off)
                 hi = mid;
+            else
+                lo = mid + 1;
         }
-        return o->rows[lo].kind == CFI_NONE ? NULL : &o->rows[lo];
+        const cfi_row *r = &o->rows[lo - 1];
+        return r->kind == CFI_NONE ? NULL : r;
     }
     return NULL;
 }
