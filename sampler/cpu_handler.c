@@ -13,7 +13,6 @@
 #include "cpu_handler.h"
 
 #include <errno.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "signal_path.h"
@@ -24,20 +23,12 @@
  * in_handler) share one cache line. */
 cpu_shared cpu_g __attribute__((aligned(64)));
 
-static inline int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 SIGNAL_PATH void cpu_handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
+    /* The cost a sample reports runs from here to the publish. */
+    uint64_t t0 = arch_ticks();
     int saved = errno;
-    /* The cost a sample reports runs from here: everything after the
-     * clock read, including the misses the prefetches below overlap. */
-    int64_t t0 = mono_ns();
     cfi_table_prefetch();
     __builtin_prefetch(&hearth_thread);
     atomic_fetch_add(&cpu_g.in_handler, 1);
@@ -57,8 +48,8 @@ SIGNAL_PATH void cpu_handler(int sig, siginfo_t *si, void *uc)
             s->gen = gen;
             s->tid = hearth_thread.tid ? hearth_thread.tid : gettid();
             s->weight = weight;
-            int64_t cost = mono_ns() - t0;
-            s->cost_ns = cost > 0 && cost < UINT32_MAX ? (uint32_t)cost : 0;
+            uint64_t cost = arch_ticks() - t0;
+            s->cost_ticks = cost < UINT32_MAX ? (uint32_t)cost : UINT32_MAX;
             cpu_ring_publish(&cpu_g.ring, s);
         }
     }

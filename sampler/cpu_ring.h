@@ -16,7 +16,7 @@ typedef struct cpu_sample {
     uint32_t gen;         /* the session that took it */
     pid_t tid;
     uint32_t weight;      /* timer periods this sample stands for */
-    uint32_t cost_ns;     /* time the handler spent on it */
+    uint32_t cost_ticks;  /* time the handler spent on it, in arch_ticks */
     uint32_t depth;
     uint32_t truncated;   /* 1: deeper than max_depth */
     uintptr_t pcs[];      /* max_depth of them, leaf first */
