@@ -4,9 +4,9 @@
  * and on a virtual machine a page walk costs several hundred ns; the
  * table's lookups alone touch 4-6 distinct 4 KiB pages per sample. One
  * huge page for the whole table (Debian's libc and a small program: 9
- * objects, 53,000 rows, 0.7 MiB) makes that one walk: side by side the
- * median handler cost dropped from 4.2 to 3.5 us under load (BENCHMARKS.md,
- * "CPU sampler"). The price is rounding up to 2 MiB of resident memory.
+ * objects, 54,600 rows, 0.7 MiB) makes that one walk (BENCHMARKS.md, "CPU
+ * sampler"). The price: the table's resident memory rounds up to 2 MiB,
+ * and the ring's (touched whole anyway) to a multiple of it.
  */
 #include "huge_map.h"
 
