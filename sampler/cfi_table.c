@@ -10,7 +10,7 @@
  *
  * Publication is RCU-like: a new table is built beside the old, published
  * with one atomic store, and the old one (with the objects only it held) is
- * freed once cfi_readers has been seen at zero after the store; readers
+ * freed once cfi_pub.readers has been seen at zero after the store; readers
  * count themselves in before loading the pointer, so a reader that saw the
  * old table is always counted. A rebuild after dlopen reuses the objects
  * still loaded, so it costs the new object's parse (Debian's libc: ~70 ms,
@@ -34,10 +34,9 @@
 #include "huge_map.h"
 #include "sampler.h"
 
-/* See cfi_table.h. cfi_current is written only under table_lock; both are
+/* See cfi_table.h. current is written only under table_lock; both are
  * read by any thread and by signal handlers (seq_cst, see above). */
-_Atomic int cfi_readers;
-cfi_table *_Atomic cfi_current;
+cfi_published cfi_pub __attribute__((aligned(64)));
 
 /* Serializes rebuilds and owns the retired list; reinitialized in a forked
  * child. */
@@ -624,7 +623,7 @@ fail:
 static bool quiesce(void)
 {
     for (int i = 0; i < 10000; i++) {
-        if (atomic_load(&cfi_readers) == 0)
+        if (atomic_load(&cfi_pub.readers) == 0)
             return true;
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
@@ -636,7 +635,7 @@ int cfi_table_update(bool force)
 {
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&table_lock);
-    cfi_table *old = atomic_load(&cfi_current);
+    cfi_table *old = atomic_load(&cfi_pub.current);
     int rc = 0;
     if (old && !force) {
         unsigned long long c[2] = {0, 0};
@@ -651,7 +650,7 @@ int cfi_table_update(bool force)
         rc = -1;
         goto out;
     }
-    atomic_store(&cfi_current, t);
+    atomic_store(&cfi_pub.current, t);
     if (old) {
         if (quiesce()) {
             table_destroy(old);
@@ -676,7 +675,7 @@ void cfi_table_stats(uint32_t *objects, size_t *rows, size_t *bytes, uint32_t *f
                      int64_t *build_ns)
 {
     pthread_mutex_lock(&table_lock);
-    const cfi_table *t = atomic_load(&cfi_current);
+    const cfi_table *t = atomic_load(&cfi_pub.current);
     *objects = t ? t->n_objects : 0;
     *rows = t ? t->n_rows : 0;
     *bytes = 0;
@@ -701,6 +700,6 @@ void cfi_table_fork_parent(void)
 void cfi_table_fork_child(void)
 {
     /* Only the forking thread exists in the child, and it is not reading. */
-    atomic_store(&cfi_readers, 0);
+    atomic_store(&cfi_pub.readers, 0);
     pthread_mutex_init(&table_lock, NULL);
 }

@@ -95,9 +95,14 @@ typedef struct cfi_table {
     cfi_span spans[];
 } cfi_table;
 
-/* Handlers in flight and the published table: see cfi_table.c. */
-extern _Atomic int cfi_readers;
-extern cfi_table *_Atomic cfi_current;
+/* The published table and the readers in flight (see cfi_table.c), in
+ * one struct on one cache line: a sample misses it once, not twice. */
+typedef struct cfi_published {
+    cfi_table *_Atomic current;
+    _Atomic int readers;
+} cfi_published;
+
+extern cfi_published cfi_pub;
 
 /*
  * Runs in signal context. The current table (NULL before the first build)
@@ -106,13 +111,21 @@ extern cfi_table *_Atomic cfi_current;
  */
 static inline const cfi_table *cfi_table_enter(void)
 {
-    atomic_fetch_add(&cfi_readers, 1);
-    return atomic_load(&cfi_current);
+    atomic_fetch_add(&cfi_pub.readers, 1);
+    return atomic_load(&cfi_pub.current);
 }
 
 static inline void cfi_table_leave(void)
 {
-    atomic_fetch_sub(&cfi_readers, 1);
+    atomic_fetch_sub(&cfi_pub.readers, 1);
+}
+
+/* Runs in signal context. Starts loading cfi_pub's line without waiting:
+ * a handler issues this before its first locked increment, which would
+ * otherwise finish before this line's miss could even start. */
+static inline void cfi_table_prefetch_current(void)
+{
+    __builtin_prefetch((const void *)&cfi_pub, 1);
 }
 
 /*
@@ -125,7 +138,7 @@ static inline void cfi_table_leave(void)
 static inline void cfi_table_prefetch(void)
 {
     /* Relaxed: any table, even a stale one, is only a hint. */
-    const char *t = (const char *)atomic_load_explicit(&cfi_current, memory_order_relaxed);
+    const char *t = (const char *)atomic_load_explicit(&cfi_pub.current, memory_order_relaxed);
     for (int line = 1; line <= 4; line++) /* n_objects and spans[0..9] */
         __builtin_prefetch(t + 64 * line);
 }
