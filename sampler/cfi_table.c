@@ -525,7 +525,7 @@ static cfi_table *pack(cfi_table *draft)
         const cfi_object *o = draft->objects[i];
         total += line_up(((size_t)o->n_buckets + 1) * sizeof(uint32_t) + o->n_rows * sizeof(cfi_row));
     }
-    uint8_t *m = huge_map(total, &len);
+    uint8_t *m = huge_map(total, true, &len);
     if (!m)
         return NULL;
     cfi_table *t = (cfi_table *)m;

@@ -25,7 +25,7 @@ int cpu_ring_init(cpu_ring *r, uint32_t n_slots, uint32_t max_depth)
     size_t bytes = sizeof(cpu_sample) + (size_t)max_depth * sizeof(uintptr_t);
     bytes = (bytes + 63) & ~(size_t)63;
     size_t len;
-    void *m = huge_map(bytes * n_slots, &len);
+    void *m = huge_map(bytes * n_slots, false, &len);
     if (!m)
         return -1;
     r->slots = m;

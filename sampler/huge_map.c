@@ -5,8 +5,9 @@
  * table's lookups alone touch 4-6 distinct 4 KiB pages per sample. One
  * huge page for the whole table (Debian's libc and a small program: 9
  * objects, 54,600 rows, 0.7 MiB) makes that one walk (BENCHMARKS.md, "CPU
- * sampler"). The price: the table's resident memory rounds up to 2 MiB,
- * and the ring's (touched whole anyway) to a multiple of it.
+ * sampler"). The price: the table's resident memory rounds up to 2 MiB.
+ * The ring (4.2 MiB, touched whole anyway) is not rounded: two huge pages
+ * and a tail of small ones.
  */
 #include "huge_map.h"
 
@@ -15,9 +16,10 @@
 
 #define HUGE_BYTES ((size_t)2 << 20)
 
-void *huge_map(size_t bytes, size_t *out_len)
+void *huge_map(size_t bytes, bool whole, size_t *out_len)
 {
-    size_t len = (bytes + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1);
+    size_t unit = whole ? HUGE_BYTES : 4096;
+    size_t len = (bytes + unit - 1) & ~(unit - 1);
     if (len == 0 || len < bytes)
         return NULL;
     /* Over-map by one huge page and trim, so the start is aligned. */
