@@ -4,8 +4,9 @@
  * and on a virtual machine a page walk costs several hundred ns; the
  * table's lookups alone touch 4-6 distinct 4 KiB pages per sample. One
  * huge page for the whole table (Debian's libc and a small program: 9
- * objects, 54,600 rows, 0.7 MiB with the index) makes that one walk (BENCHMARKS.md, "CPU
- * sampler"). The price: the table's resident memory rounds up to 2 MiB.
+ * objects, 54,600 rows, 0.7 MiB with the index) makes that one walk
+ * (BENCHMARKS.md, "CPU sampler"). The price: the table's resident memory
+ * rounds up to 2 MiB.
  * The ring (4.2 MiB, touched whole anyway) is not rounded: two huge pages
  * and a tail of small ones.
  */
