@@ -4,12 +4,13 @@
  * is none) from its file; every FDE row becomes a 12-byte cfi_row holding
  * only what an x86-64 walk needs (the CFA rule, where the return address
  * and the caller's frame pointer were saved). Rows are sorted, gaps between
- * FDEs marked, and runs of equal rules merged, so the handler does one
- * binary search per frame over memory that libdwarf never touches again.
+ * FDEs marked, and runs of equal rules merged, and each object gets a
+ * bucket index over its rows (cfi_table.h), so the handler's lookup per
+ * frame reads a few cache lines that libdwarf never touches again.
  *
  * Publication is RCU-like: a new table is built beside the old, published
  * with one atomic store, and the old one (with the objects only it held) is
- * freed once cfi_readers has been seen at zero after the store; readers
+ * freed once cfi_pub.readers has been seen at zero after the store; readers
  * count themselves in before loading the pointer, so a reader that saw the
  * old table is always counted. A rebuild after dlopen reuses the objects
  * still loaded, so it costs the new object's parse (Debian's libc: ~70 ms,
@@ -30,12 +31,12 @@
 
 #include "../formats/procmaps.h"
 #include "arch.h"
+#include "huge_map.h"
 #include "sampler.h"
 
-/* See cfi_table.h. cfi_current is written only under table_lock; both are
+/* See cfi_table.h. current is written only under table_lock; both are
  * read by any thread and by signal handlers (seq_cst, see above). */
-_Atomic int cfi_readers;
-cfi_table *_Atomic cfi_current;
+cfi_published cfi_pub __attribute__((aligned(64)));
 
 /* Serializes rebuilds and owns the retired list; reinitialized in a forked
  * child. */
@@ -244,8 +245,44 @@ static bool same_rule(const cfi_row *a, const cfi_row *b)
            a->ra_off == b->ra_off;
 }
 
+/* Gives o its rows (n of them, sorted, rows[0].pc_off == 0, covering
+ * [start, end)) and their bucket index, in one allocation. The shift is
+ * the smallest that keeps the buckets at most n / CFI_ROWS_PER_BUCKET (at
+ * least 2, so it stays below 32). */
+static int object_index(cfi_object *o, uintptr_t start, uintptr_t end, const cfi_row *rows,
+                        uint32_t n)
+{
+    uint64_t span = end - start;
+    uint64_t target = n / CFI_ROWS_PER_BUCKET > 2 ? n / CFI_ROWS_PER_BUCKET : 2;
+    uint32_t shift = 0;
+    while ((span >> shift) + 1 > target)
+        shift++;
+    uint32_t n_buckets = (uint32_t)(span >> shift) + 1;
+    size_t index_bytes = ((size_t)n_buckets + 1) * sizeof(uint32_t);
+    uint8_t *block = malloc(index_bytes + (size_t)n * sizeof(cfi_row));
+    if (!block)
+        return -1;
+    o->block = block;
+    o->index = (uint32_t *)block;
+    o->rows = (cfi_row *)(block + index_bytes);
+    memcpy(o->rows, rows, (size_t)n * sizeof *rows);
+    o->n_rows = n;
+    o->start = start;
+    o->end = end;
+    o->shift = (uint8_t)shift;
+    o->n_buckets = n_buckets;
+    uint32_t r = 0;
+    for (uint32_t b = 0; b <= n_buckets; b++) {
+        uint64_t at = (uint64_t)b << shift;
+        while (r + 1 < n && rows[r + 1].pc_off <= at)
+            r++;
+        o->index[b] = r;
+    }
+    return 0;
+}
+
 /* Sorts the rows by pc; at one pc a real row wins over an FDE's end
- * marker; equal neighbours merge. Fills o->start/end/rows. */
+ * marker; equal neighbours merge. Fills o (object_index). */
 static int finish_rows(cfi_object *o, row_buf *b)
 {
     if (b->n == 0)
@@ -262,7 +299,7 @@ static int finish_rows(cfi_object *o, row_buf *b)
     qsort(items, b->n, sizeof *items, by_pc);
     uintptr_t start = items[0].pc;
     uintptr_t end = items[b->n - 1].pc;
-    size_t n = 0;
+    uint32_t n = 0;
     for (size_t i = 0; i < b->n; i++) {
         const cfi_row *r = &b->rows[items[i].idx];
         uintptr_t pc = items[i].pc;
@@ -284,24 +321,9 @@ static int finish_rows(cfi_object *o, row_buf *b)
         end = pc;
     }
     free(items);
-    o->start = start;
-    o->end = end + 1;
-    o->rows = realloc(out, n * sizeof *out);
-    if (!o->rows)
-        o->rows = out;
-    o->n_rows = (uint32_t)n;
-    o->n_pages = (uint32_t)((o->end - o->start) >> CFI_PAGE_SHIFT) + 1;
-    o->page = malloc(((size_t)o->n_pages + 1) * sizeof *o->page);
-    if (!o->page)
-        return -1;
-    uint32_t r = 0;
-    for (uint32_t pg = 0; pg <= o->n_pages; pg++) {
-        uint64_t at = (uint64_t)pg << CFI_PAGE_SHIFT;
-        while (r + 1 < n && o->rows[r + 1].pc_off <= at)
-            r++;
-        o->page[pg] = r;
-    }
-    return 0;
+    int rc = object_index(o, start, end + 1, out, n);
+    free(out);
+    return rc;
 }
 
 static int load_fdes(Dwarf_Debug dbg, bool eh, uintptr_t bias, row_buf *b)
@@ -354,8 +376,7 @@ static void object_destroy(cfi_object *o)
 {
     if (!o)
         return;
-    free(o->rows);
-    free(o->page);
+    free(o->block);
     free(o->path);
     free(o);
 }
@@ -466,7 +487,7 @@ out:
 }
 
 /* Drops t's hold on its objects (freeing those no other table holds) and
- * frees t. */
+ * frees t: a draft (malloc'd) or a packed table (its own mapping). */
 static void table_destroy(cfi_table *t)
 {
     if (!t)
@@ -477,18 +498,70 @@ static void table_destroy(cfi_table *t)
     free(t->objects);
     free(t->exec);
     free(t->writable);
-    free(t);
+    if (t->map_bytes)
+        huge_unmap(t, t->map_bytes);
+    else
+        free(t);
+}
+
+static size_t line_up(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+/*
+ * The published form of a draft: header, spans and every object's index
+ * and rows copied into one mapping (huge_map), so a sample's lookups stay
+ * within one or a few huge pages. The objects then point into it and free
+ * their own copies: the next rebuild copies from here while this table is
+ * still published. Takes the draft's hold on the objects; NULL when the
+ * mapping fails (the draft is untouched).
+ */
+static cfi_table *pack(cfi_table *draft)
+{
+    size_t head = line_up(sizeof *draft + (size_t)draft->n_objects * sizeof(cfi_span));
+    size_t total = head, len = 0;
+    for (uint32_t i = 0; i < draft->n_objects; i++) {
+        const cfi_object *o = draft->objects[i];
+        total += line_up(((size_t)o->n_buckets + 1) * sizeof(uint32_t) + o->n_rows * sizeof(cfi_row));
+    }
+    uint8_t *m = huge_map(total, true, &len);
+    if (!m)
+        return NULL;
+    cfi_table *t = (cfi_table *)m;
+    *t = *draft;
+    t->map_bytes = len;
+    size_t at = head;
+    for (uint32_t i = 0; i < t->n_objects; i++) {
+        cfi_object *o = t->objects[i];
+        size_t index_bytes = ((size_t)o->n_buckets + 1) * sizeof(uint32_t);
+        uint32_t *index = (uint32_t *)(m + at);
+        cfi_row *rows = (cfi_row *)(m + at + index_bytes);
+        memcpy(index, o->index, index_bytes);
+        memcpy(rows, o->rows, o->n_rows * sizeof(cfi_row));
+        at += line_up(index_bytes + o->n_rows * sizeof(cfi_row));
+        free(o->block);
+        o->block = NULL;
+        o->index = index;
+        o->rows = rows;
+        t->spans[i] = (cfi_span){o->start, (uint32_t)(o->end - o->start - 1), o->shift, index, rows};
+    }
+    free(draft);
+    return t;
 }
 
 static cfi_table *build(const cfi_table *old)
 {
     int64_t t0 = mono_ns();
-    cfi_table *t = calloc(1, sizeof *t);
+    cfi_table *t = NULL;
     phdr_walk w = {0};
     w.items = malloc(MAX_OBJECTS * sizeof *w.items);
-    if (!t || !w.items)
+    if (!w.items)
         goto fail;
     dl_iterate_phdr(on_object, &w);
+    t = calloc(1, sizeof *t);
+    if (!t)
+        goto fail;
     t->adds = w.adds;
     t->subs = w.subs;
     t->objects = calloc(w.n + 1, sizeof *t->objects);
@@ -532,6 +605,10 @@ static cfi_table *build(const cfi_table *old)
         t->objects[k++] = o;
     }
     t->n_objects = k;
+    cfi_table *packed = pack(t);
+    if (!packed)
+        goto fail;
+    t = packed;
     free(w.items);
     t->build_ns = mono_ns() - t0;
     return t;
@@ -546,7 +623,7 @@ fail:
 static bool quiesce(void)
 {
     for (int i = 0; i < 10000; i++) {
-        if (atomic_load(&cfi_readers) == 0)
+        if (atomic_load(&cfi_pub.readers) == 0)
             return true;
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
@@ -558,7 +635,7 @@ int cfi_table_update(bool force)
 {
     uint32_t prev = heap_internal_begin();
     pthread_mutex_lock(&table_lock);
-    cfi_table *old = atomic_load(&cfi_current);
+    cfi_table *old = atomic_load(&cfi_pub.current);
     int rc = 0;
     if (old && !force) {
         unsigned long long c[2] = {0, 0};
@@ -573,7 +650,7 @@ int cfi_table_update(bool force)
         rc = -1;
         goto out;
     }
-    atomic_store(&cfi_current, t);
+    atomic_store(&cfi_pub.current, t);
     if (old) {
         if (quiesce()) {
             table_destroy(old);
@@ -598,10 +675,13 @@ void cfi_table_stats(uint32_t *objects, size_t *rows, size_t *bytes, uint32_t *f
                      int64_t *build_ns)
 {
     pthread_mutex_lock(&table_lock);
-    const cfi_table *t = atomic_load(&cfi_current);
+    const cfi_table *t = atomic_load(&cfi_pub.current);
     *objects = t ? t->n_objects : 0;
     *rows = t ? t->n_rows : 0;
-    *bytes = t ? t->n_rows * sizeof(cfi_row) : 0;
+    *bytes = 0;
+    for (uint32_t i = 0; t && i < t->n_objects; i++)
+        *bytes += t->objects[i]->n_rows * sizeof(cfi_row) +
+                  ((size_t)t->objects[i]->n_buckets + 1) * sizeof(uint32_t);
     *failed = t ? t->n_failed : 0;
     *build_ns = t ? t->build_ns : 0;
     pthread_mutex_unlock(&table_lock);
@@ -620,6 +700,6 @@ void cfi_table_fork_parent(void)
 void cfi_table_fork_child(void)
 {
     /* Only the forking thread exists in the child, and it is not reading. */
-    atomic_store(&cfi_readers, 0);
+    atomic_store(&cfi_pub.readers, 0);
     pthread_mutex_init(&table_lock, NULL);
 }

@@ -26,14 +26,12 @@ enum {
                              (DRAP) prologues */
 };
 
-#define CFI_PAGE_SHIFT 12
-
 /* fp_off values that are not offsets from the CFA. */
 #define CFI_FP_SAME INT16_MIN        /* the caller's fp is this frame's */
 #define CFI_FP_LOST (INT16_MIN + 1)  /* the caller's fp cannot be found */
 #define CFI_FP_AT_FP (INT16_MIN + 2) /* saved at address fp (DRAP frames) */
 
-/* 12 bytes; Debian's libc has about 60,000 of them after merging. */
+/* 12 bytes; Debian 12's libc has 28,275 of them after merging. */
 typedef struct cfi_row {
     uint32_t pc_off;  /* from the object's start; covers up to the next row */
     int32_t cfa_off;
@@ -44,13 +42,17 @@ typedef struct cfi_row {
 
 typedef struct cfi_object {
     uintptr_t start, end; /* absolute pcs covered by rows */
-    cfi_row *rows;
+    cfi_row *rows;        /* after the index: in block, or in the table's mapping */
     uint32_t n_rows;
-    /* page[i]: the last row at or before pc_off i << CFI_PAGE_SHIFT, so a
-     * lookup searches only one page's rows (a few cache lines) instead of
-     * the whole array; n_pages + 1 entries. */
-    uint32_t *page;
-    uint32_t n_pages;
+    /* index[i]: the last row at or before pc_off i << shift, n_buckets + 1
+     * entries. The shift gives CFI_ROWS_PER_BUCKET to twice that rows per
+     * bucket (Debian's libc: 128 bytes of code, 2.6 rows), so a lookup
+     * reads one index line and mostly one row line, and the index costs
+     * at most 1/6 of the rows' memory whatever the object's size. */
+    uint32_t *index;
+    uint32_t n_buckets;
+    uint8_t shift;
+    void *block;          /* index and rows as parsed, until a table holds a copy */
     /* Identity, so a rebuild reuses objects still loaded at the same place. */
     uintptr_t bias;
     dev_t dev;
@@ -59,26 +61,48 @@ typedef struct cfi_object {
     uint32_t refs;        /* tables holding it; under the table lock */
 } cfi_object;
 
+#define CFI_ROWS_PER_BUCKET 2
+
+/* What a lookup reads of an object, copied into the table so the search
+ * over objects is over one contiguous array (two spans per cache line)
+ * instead of a pointer per probe. 32 bytes. */
+typedef struct cfi_span {
+    uintptr_t start;
+    uint32_t last;        /* end - start - 1 */
+    uint32_t shift;
+    const uint32_t *index;
+    const cfi_row *rows;
+} cfi_span;
+
 typedef struct cfi_range {
     uintptr_t start, end;
 } cfi_range;
 
 typedef struct cfi_table {
-    cfi_object **objects;  /* sorted by start, not overlapping */
-    uint32_t n_objects;
+    cfi_object **objects;  /* sorted by start, not overlapping; owns refs */
     cfi_range *exec;       /* executable mappings, sorted */
     uint32_t n_exec;
-    cfi_range *writable;   /* writable mappings (thread stacks among them) */
     uint32_t n_writable;
+    cfi_range *writable;   /* writable mappings (thread stacks among them) */
     unsigned long long adds, subs; /* dl_iterate_phdr's load counters */
     size_t n_rows;         /* over all objects */
     uint32_t n_failed;     /* objects whose CFI could not be read */
     int64_t build_ns;      /* time the last rebuild took */
+    size_t map_bytes;      /* the table's mapping (huge_map), header included */
+    /* The handler's part, last so that n_objects and the first spans
+     * share a cache line: spans[i] describes objects[i]. */
+    uint32_t n_objects;
+    cfi_span spans[];
 } cfi_table;
 
-/* Handlers in flight and the published table: see cfi_table.c. */
-extern _Atomic int cfi_readers;
-extern cfi_table *_Atomic cfi_current;
+/* The published table and the readers in flight (see cfi_table.c), in
+ * one struct on one cache line: a sample misses it once, not twice. */
+typedef struct cfi_published {
+    cfi_table *_Atomic current;
+    _Atomic int readers;
+} cfi_published;
+
+extern cfi_published cfi_pub;
 
 /*
  * Runs in signal context. The current table (NULL before the first build)
@@ -87,13 +111,36 @@ extern cfi_table *_Atomic cfi_current;
  */
 static inline const cfi_table *cfi_table_enter(void)
 {
-    atomic_fetch_add(&cfi_readers, 1);
-    return atomic_load(&cfi_current);
+    atomic_fetch_add(&cfi_pub.readers, 1);
+    return atomic_load(&cfi_pub.current);
 }
 
 static inline void cfi_table_leave(void)
 {
-    atomic_fetch_sub(&cfi_readers, 1);
+    atomic_fetch_sub(&cfi_pub.readers, 1);
+}
+
+/* Runs in signal context. Starts loading cfi_pub's line without waiting:
+ * a handler issues this before its first locked increment, which would
+ * otherwise finish before this line's miss could even start. */
+static inline void cfi_table_prefetch_current(void)
+{
+    __builtin_prefetch((const void *)&cfi_pub, 1);
+}
+
+/*
+ * Runs in signal context. Starts loading the current table's header and
+ * first spans into cache, so that those misses overlap the handler's
+ * other work instead of adding to the first lookup. Only a hint: the
+ * pointer is not dereferenced, and a prefetch never faults even if the
+ * table has been freed since.
+ */
+static inline void cfi_table_prefetch(void)
+{
+    /* Relaxed: any table, even a stale one, is only a hint. */
+    const char *t = (const char *)atomic_load_explicit(&cfi_pub.current, memory_order_relaxed);
+    for (int line = 1; line <= 4; line++) /* n_objects and spans[0..9] */
+        __builtin_prefetch(t + 64 * line);
 }
 
 /* Runs in signal context. The row in effect at pc, or NULL when pc is in

@@ -1,15 +1,19 @@
 /*
  * Runs in signal context. Lookups in the published unwind table: a binary
- * search for the object, then a page index, then a binary search among
- * that page's rows (a few cache lines): 6-8 probes for a pc in Debian's
- * libc instead of 20, which matters because between samples the table is
- * cold in cache. Its own file so that what the handler
- * can reach is small and easy to audit: no calls, no writes, reads only
- * within the table's arrays.
+ * search over the table's inline spans (no pointer per probe), then the
+ * object's bucket index, then a search among that bucket's few rows. At
+ * 100 Hz the table is cold at every sample and each dependent cache (and
+ * TLB) miss costs a few hundred ns on a virtual machine, so what counts is
+ * lines touched: about one span line, one index line and one or two row
+ * lines per lookup. Its own file so that what the handler can reach is
+ * small and easy to audit: no calls, no writes, reads only within the
+ * table's arrays.
  */
 #include "cfi_table.h"
 
-const cfi_range *cfi_range_find(const cfi_range *r, uint32_t n, uintptr_t addr)
+#include "signal_path.h"
+
+SIGNAL_PATH const cfi_range *cfi_range_find(const cfi_range *r, uint32_t n, uintptr_t addr)
 {
     uint32_t lo = 0, hi = n;
     while (lo < hi) {
@@ -24,30 +28,30 @@ const cfi_range *cfi_range_find(const cfi_range *r, uint32_t n, uintptr_t addr)
     return 0;
 }
 
-const cfi_row *cfi_table_find(const cfi_table *t, uintptr_t pc)
+SIGNAL_PATH const cfi_row *cfi_table_find(const cfi_table *t, uintptr_t pc)
 {
     uint32_t lo = 0, hi = t->n_objects;
-    const cfi_object *o = 0;
+    const cfi_span *o = 0;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        const cfi_object *m = t->objects[mid];
+        const cfi_span *m = &t->spans[mid];
         if (pc < m->start)
             hi = mid;
-        else if (pc >= m->end)
+        else if (pc - m->start > m->last)
             lo = mid + 1;
         else {
             o = m;
             break;
         }
     }
-    if (!o || o->n_rows == 0)
+    if (!o)
         return 0;
     uint32_t off = (uint32_t)(pc - o->start);
     /* The last row whose pc_off <= off (rows[0].pc_off == 0), searched
-     * between the rows in effect at this page's start and the next's. */
-    uint32_t pg = off >> CFI_PAGE_SHIFT;
-    lo = o->page[pg];
-    hi = o->page[pg + 1] + 1;
+     * between the rows in effect at this bucket's start and the next's. */
+    uint32_t b = off >> o->shift;
+    lo = o->index[b];
+    hi = o->index[b + 1] + 1;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (o->rows[mid].pc_off <= off)

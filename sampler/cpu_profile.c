@@ -106,9 +106,8 @@ void cpu_agg_add(cpu_agg *a, const cpu_sample *s)
     uint32_t depth = s->depth <= a->max_depth ? s->depth : a->max_depth;
     a->samples++;
     a->periods += s->weight;
-    a->cost_hist[s->cost_ns / CPU_COST_BUCKET_NS < CPU_COST_BUCKETS
-                     ? s->cost_ns / CPU_COST_BUCKET_NS
-                     : CPU_COST_BUCKETS]++;
+    double bucket = (double)s->cost_ticks * a->ns_per_tick / CPU_COST_BUCKET_NS;
+    a->cost_hist[bucket < CPU_COST_BUCKETS ? (uint32_t)bucket : CPU_COST_BUCKETS]++;
     a->depth_hist[depth]++;
     uint32_t tag = thread_of(a, s->tid) * 2 + (s->truncated ? 1 : 0);
     uint32_t id = stacktab_intern(&a->stacks, s->pcs, depth, tag);
@@ -139,9 +138,10 @@ static int add_comments(profile *p, cpu_agg *a, const cpu_profile_info *info)
                     CPU_COST_BUCKET_NS / 2;
     uint64_t depth = median_of(a->depth_hist, (size_t)a->max_depth + 1);
     snprintf(msg, sizeof msg,
-             "hearth: %llu samples at %d Hz; signal handler median %.2f us per sample; median "
+             "hearth: %llu samples at %d Hz; signal handler median %.2f us per sample%s; median "
              "stack depth %llu frames",
              (unsigned long long)a->samples, info->hz, a->samples ? (double)cost / 1000.0 : 0.0,
+             info->cost_approx ? " (approximate: the CPU's cycle counter may change rate)" : "",
              (unsigned long long)depth);
     if (profile_add_comment(p, msg))
         return HEARTH_ENOMEM;

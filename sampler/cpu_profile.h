@@ -5,6 +5,7 @@
 #ifndef HEARTH_SAMPLER_CPU_PROFILE_H
 #define HEARTH_SAMPLER_CPU_PROFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../formats/procmaps.h"
@@ -30,6 +31,8 @@ typedef struct cpu_agg {
     uint32_t n_tids;
     uint64_t exits_seen;           /* threads_exits() when the cache was filled */
     uint64_t *cost_hist;           /* handler ns / CPU_COST_BUCKET_NS */
+    double ns_per_tick;            /* arch_ticks rate, set by the session
+                                      before samples are added */
     uint64_t *depth_hist;          /* frames unwound, 0 .. max_depth */
     uint64_t samples, periods;
 } cpu_agg;
@@ -50,6 +53,8 @@ typedef struct cpu_profile_info {
     uint64_t dropped_ring;   /* periods lost to a full ring */
     uint64_t unarmed;        /* threads a timer could not be armed on */
     const char *note;        /* the timer fallback, or "" */
+    bool cost_approx;        /* the handler's clock (arch_ticks) may change
+                                rate: its cost is approximate */
 } cpu_profile_info;
 
 /*

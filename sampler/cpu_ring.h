@@ -16,7 +16,7 @@ typedef struct cpu_sample {
     uint32_t gen;         /* the session that took it */
     pid_t tid;
     uint32_t weight;      /* timer periods this sample stands for */
-    uint32_t cost_ns;     /* time the handler spent on it */
+    uint32_t cost_ticks;  /* time the handler spent on it, in arch_ticks */
     uint32_t depth;
     uint32_t truncated;   /* 1: deeper than max_depth */
     uintptr_t pcs[];      /* max_depth of them, leaf first */
@@ -43,6 +43,18 @@ void cpu_ring_reset(cpu_ring *r);
  * full (the consumer is behind). The caller fills it and publishes it. */
 cpu_sample *cpu_ring_claim(cpu_ring *r);
 void cpu_ring_publish(cpu_ring *r, cpu_sample *s);
+
+/* Runs in signal context. Starts loading, for writing, the slot the next
+ * claim will most likely get (its header and first pcs), so the misses
+ * overlap the unwind's. A hint only: prefetching never faults. */
+static inline void cpu_ring_prefetch(const cpu_ring *r)
+{
+    /* Relaxed: another producer may take this slot first; a wasted hint. */
+    uint64_t pos = atomic_load_explicit(&r->head, memory_order_relaxed);
+    const char *s = (const char *)r->slots + (size_t)(pos & (r->n_slots - 1)) * r->slot_bytes;
+    for (int line = 0; line < 3; line++)
+        __builtin_prefetch(s + 64 * line, 1);
+}
 
 /* Consumer: the next published sample or NULL; release it when read. */
 cpu_sample *cpu_ring_peek(cpu_ring *r);

@@ -1,6 +1,7 @@
 /*
  * Runs in signal context. One unwind step per frame: find the CFI row of
- * the pc (a binary search in the published table), compute the CFA from sp
+ * the pc (cfi_table_find, skipped when the pc repeats the previous frame's
+ * as in recursion), compute the CFA from sp
  * or fp, load the return address and the caller's fp from where the row
  * says they were saved. Every load is checked against the stack's bounds
  * and alignment first, the stack pointer must grow at every step, and the
@@ -16,6 +17,7 @@
 
 #include "unwind.h"
 
+#include "signal_path.h"
 #include "threads.h"
 
 typedef struct bounds {
@@ -33,7 +35,7 @@ static inline bool load(const bounds *b, uintptr_t addr, uintptr_t *out)
 /* The stack that holds sp: the thread's own when it does, else the
  * writable mapping around sp (threads we did not create, alternate signal
  * stacks). Empty when neither is known. */
-static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t hi)
+SIGNAL_PATH static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t hi)
 {
     bounds b = {0, 0};
     if (lo < hi && sp >= lo && sp < hi) {
@@ -49,13 +51,31 @@ static bounds stack_of(const cfi_table *t, uintptr_t sp, uintptr_t lo, uintptr_t
     return b;
 }
 
+/* The last lookup of a walk: recursion returns to one pc frame after
+ * frame (glibc's msort_with_tmp is 10 of the 14 frames under qsort), and
+ * the table does not change during a walk. {0, NULL} is a valid start: no
+ * object covers pc 0. */
+typedef struct last_lookup {
+    uintptr_t pc;
+    const cfi_row *row;
+} last_lookup;
+
+static inline const cfi_row *find_row(const cfi_table *t, uintptr_t pc, last_lookup *last)
+{
+    if (pc != last->pc) {
+        last->pc = pc;
+        last->row = cfi_table_find(t, pc);
+    }
+    return last->row;
+}
+
 /* Moves r to the caller's frame. exact: r->pc is not a return address
  * (the interrupted instruction, or the pc after a signal frame). */
-static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, bounds *b,
-                 uintptr_t lo, uintptr_t hi)
+SIGNAL_PATH static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, bounds *b,
+                 uintptr_t lo, uintptr_t hi, last_lookup *last)
 {
     uintptr_t pc = *exact ? r->pc : r->pc - 1;
-    const cfi_row *row = cfi_table_find(t, pc);
+    const cfi_row *row = find_row(t, pc, last);
     const cfi_range *code = NULL;
     /* glibc's signal trampoline has an expression CFA: only there, and
      * only inside a mapping, are code bytes read. */
@@ -122,7 +142,7 @@ static bool step(const cfi_table *t, arch_regs *r, bool *exact, bool first, boun
     return true;
 }
 
-uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
+SIGNAL_PATH uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
                          uintptr_t stack_hi, uintptr_t *pcs, uint32_t max, uint32_t skip,
                          bool *truncated)
 {
@@ -130,6 +150,7 @@ uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
     bool exact = true;
     *truncated = false;
     bounds b = stack_of(t, r.sp, stack_lo, stack_hi);
+    last_lookup last = {0, NULL};
     for (uint32_t i = 0;; i++) {
         if (skip)
             skip--;
@@ -139,13 +160,14 @@ uint32_t unwind_cfi_walk(const cfi_table *t, arch_regs r, uintptr_t stack_lo,
         } else {
             pcs[n++] = exact ? r.pc : r.pc - 1;
         }
-        if (!t || !step(t, &r, &exact, i == 0, &b, stack_lo, stack_hi))
+        if (!t || !step(t, &r, &exact, i == 0, &b, stack_lo, stack_hi, &last))
             break;
     }
     return n;
 }
 
-uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max, bool *truncated)
+SIGNAL_PATH uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max,
+                                          bool *truncated)
 {
     arch_regs r;
     arch_regs_from_ucontext(&r, ucv);
@@ -158,7 +180,7 @@ uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint32_t max, boo
 
 /* The call below is not in tail position (cfi_table_leave follows), so
  * this frame is always on the stack and `skip + 1` skips exactly it. */
-__attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
+SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
 {
     const cfi_table *t = cfi_table_enter();
     uint32_t n;

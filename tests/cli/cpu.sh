@@ -89,6 +89,18 @@ else
     not_ok qsort_comparator_samples_carry_full_chain "no profile"
 fi
 
+# The same profile reports the handler's own cost, timed in CPU cycles and
+# converted by a rate measured over the session: a broken conversion shows
+# as 0.01 us (no rate) or as milliseconds.
+line=$([ -n "$f" ] && "$HEARTH" info "$f" | grep -m1 'signal handler median')
+us=$(echo "$line" | sed -n 's/.*median \([0-9.]*\) us per sample.*/\1/p')
+depth=$(echo "$line" | sed -n 's/.*median stack depth \([0-9]*\) frames.*/\1/p')
+if [ -n "$us" ] && awk -v u="$us" -v d="${depth:-0}" 'BEGIN { exit !(u >= 0.05 && u <= 200 && d >= 5) }'; then
+    ok "handler_cost_is_reported_in_microseconds ($us us, $depth frames)"
+else
+    not_ok handler_cost_is_reported_in_microseconds "${line:-no comment}"
+fi
+
 # 10,000 frames deep: samples end in [truncated] at HEARTH_MAX_DEPTH; no crash.
 rm -f "$W"/*
 if timeout 60 env HEARTH_OUT="$W/d" HEARTH_CPU=1 HEARTH_CPU_HZ=500 LD_PRELOAD="$LIB" \
@@ -169,7 +181,7 @@ fi
 
 # The CFI walker against libgcc's unwinder, frame for frame, from normal
 # code and from a signal handler, through libc's qsort.
-if HEARTH_OUT="$W/u" HEARTH_DUMP_AT_EXIT=off "$TMP/unwind_check" >"$TMP/u.out" 2>&1; then
+if HEARTH_OUT="$W/u" HEARTH_DUMP_AT_EXIT=off "$TMP/unwind_check" "$TMP/dlib.so" >"$TMP/u.out" 2>&1; then
     ok "cfi_unwinder_matches_libgcc ($(tail -1 "$TMP/u.out"))"
 else
     not_ok cfi_unwinder_matches_libgcc "$(tail -5 "$TMP/u.out")"

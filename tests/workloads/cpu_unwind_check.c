@@ -7,10 +7,16 @@
  *   - from its own SIGPROF handler while the same sort runs, where
  *     unwind_from_ucontext (what the CPU sampler uses) must give the frames
  *     libgcc reports after the signal frame.
- * Prints "N stacks, M from signals, mismatches K" and exits 0 when K == 0
- * and enough of each were compared.
+ * Before that, cfi_table_find (spans, bucket index, search in a bucket)
+ * is checked against a plain binary search over each object's rows at
+ * every bucket boundary, around every row and object edge, and at random
+ * pcs inside and between objects; and again after dlopen of the library
+ * named by argv[1], whose rebuild reuses the other objects' rows.
+ * Prints "N stacks, M from signals, mismatches K; L lookups" and exits 0
+ * when K == 0 and enough of each were compared.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +29,7 @@
 
 #define DEPTH 64
 
-static unsigned long stacks, from_signals, mismatches, calls;
+static unsigned long stacks, from_signals, mismatches, calls, lookups;
 static volatile int in_sort;
 
 static void report(const char *where, const uintptr_t *a, uint32_t na, const uintptr_t *b,
@@ -72,6 +78,63 @@ static void on_prof(int sig, siginfo_t *si, void *uc)
         report("signal", a, na, b + (k < nb ? k : 0), nb - (k < nb ? k : 0));
 }
 
+/* The reference: the object holding pc by a linear scan, then the last
+ * row at or before pc by a binary search over all its rows. */
+static const cfi_row *naive_find(const cfi_table *t, uintptr_t pc)
+{
+    for (uint32_t i = 0; i < t->n_objects; i++) {
+        const cfi_object *o = t->objects[i];
+        if (pc < o->start || pc >= o->end)
+            continue;
+        /* The first row past pc, found over all rows (no index); the one
+         * before it is in effect (rows[0].pc_off == 0). */
+        uint32_t off = (uint32_t)(pc - o->start), lo = 0, hi = o->n_rows;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (o->rows[mid].pc_off > off)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        const cfi_row *r = &o->rows[lo - 1];
+        return r->kind == CFI_NONE ? NULL : r;
+    }
+    return NULL;
+}
+
+static void check_lookup(const cfi_table *t, uintptr_t pc)
+{
+    const cfi_row *a = cfi_table_find(t, pc), *b = naive_find(t, pc);
+    lookups++;
+    if (a != b && mismatches++ <= 3)
+        fprintf(stderr, "lookup %#lx: table row %p, reference %p\n", (unsigned long)pc,
+                (const void *)a, (const void *)b);
+}
+
+static void check_lookups(const cfi_table *t)
+{
+    uint64_t s = 12345;
+    for (uint32_t i = 0; i < t->n_objects; i++) {
+        const cfi_object *o = t->objects[i];
+        for (uint32_t b = 0; b <= o->n_buckets; b++)
+            for (int d = -1; d <= 1; d++)
+                check_lookup(t, o->start + ((uintptr_t)b << o->shift) + (uintptr_t)d);
+        for (uint32_t r = 0; r < o->n_rows; r++)
+            for (int d = -1; d <= 1; d++)
+                check_lookup(t, o->start + o->rows[r].pc_off + (uintptr_t)d);
+        check_lookup(t, o->end);
+        check_lookup(t, o->end - 1);
+        uintptr_t lo = i ? t->objects[i - 1]->end : o->start - 4096;
+        uintptr_t hi = i + 1 < t->n_objects ? t->objects[i + 1]->start : o->end + 4096;
+        for (int k = 0; k < 20000; k++) {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            check_lookup(t, lo + s % (hi - lo));
+        }
+    }
+}
+
 __attribute__((noinline)) static void sort_things(uint64_t *v, size_t n)
 {
     in_sort = 1;
@@ -79,10 +142,31 @@ __attribute__((noinline)) static void sort_things(uint64_t *v, size_t n)
     in_sort = 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (cfi_table_update(true)) {
         fprintf(stderr, "cannot build the unwind table\n");
+        return 1;
+    }
+    const cfi_table *t = cfi_table_enter();
+    check_lookups(t);
+    uint32_t before = t->n_objects;
+    cfi_table_leave();
+    if (argc > 1) {
+        if (!dlopen(argv[1], RTLD_NOW) || cfi_table_update(false)) {
+            fprintf(stderr, "cannot load %s or rebuild the table\n", argv[1]);
+            return 1;
+        }
+        t = cfi_table_enter();
+        check_lookups(t);
+        cfi_table_leave();
+        if (t->n_objects != before + 1) {
+            fprintf(stderr, "%u objects after dlopen, %u before\n", t->n_objects, before);
+            return 1;
+        }
+    }
+    if (before < 2 || lookups < 100000) {
+        fprintf(stderr, "too few lookups checked: %u objects, %lu lookups\n", before, lookups);
         return 1;
     }
     struct sigaction sa;
@@ -108,7 +192,7 @@ int main(void)
     memset(&off, 0, sizeof off);
     setitimer(ITIMER_PROF, &off, NULL);
     free(v);
-    printf("%lu stacks, %lu from signals, mismatches %lu\n", stacks + from_signals,
-           from_signals, mismatches);
+    printf("%lu stacks, %lu from signals, mismatches %lu; %lu lookups\n", stacks + from_signals,
+           from_signals, mismatches, lookups);
     return mismatches == 0 && stacks > 1000 && from_signals >= 20 ? 0 : 1;
 }
