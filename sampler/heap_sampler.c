@@ -23,12 +23,19 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 #define MAX_DEPTH_LIMIT 1024
 
 /*
- * Allocation stacks use the CFI table once it exists (2-3x faster than
- * libgcc's unwinder, BENCHMARKS.md). Building it costs ~70 ms of CPU on
- * the dump thread, so a process asks for it only after this many samples
- * (512 MiB allocated at the default rate; short runs never pay), and then
- * again at every multiple, so objects loaded later get rows too.
+ * Allocation stacks use the CFI table once it exists: ~0.3 us a sample
+ * against ~1.5 us with libgcc's unwinder (BENCHMARKS.md). Building it costs
+ * 150-250 ms of CPU on the dump thread, which only ~120,000 faster samples
+ * pay back, so a process asks for it at its HEAP_CFI_FIRST-th sample (64
+ * GiB allocated at the default rate): a run too short to reach that (a
+ * batch job, a CLI) pays at most twice what the cheaper choice in
+ * hindsight would have cost, the rent-or-buy bound. A CPU profile builds
+ * the table at once, and sampling uses it from then on. Afterwards the
+ * request repeats every HEAP_CFI_EVERY samples, which costs a
+ * dl_iterate_phdr when nothing changed and gives objects loaded later
+ * their rows.
  */
+#define HEAP_CFI_FIRST (1u << 17)
 #define HEAP_CFI_EVERY 1024
 static _Atomic uint64_t samples_taken;
 
@@ -112,8 +119,8 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
         return;
     stack_counts *c = stacktab_counts(&hearth_g.stacks, id);
     atomic_fetch_add_explicit(&c->alloc_objects, 1, memory_order_relaxed);
-    if (unlikely(atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) %
-                     HEAP_CFI_EVERY == HEAP_CFI_EVERY - 1))
+    uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
+    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
         dump_request_unwind_table();
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
