@@ -115,6 +115,9 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
         return;
+    /* Accounted as the live set keeps it (exact below 2 GiB), so a block's
+     * free takes out exactly what its allocation put in. */
+    size = live_size_kept(size);
     if (!live_set_insert(&hearth_g.live, (uintptr_t)p, id, size))
         return;
     stack_counts *c = stacktab_counts(&hearth_g.stacks, id);

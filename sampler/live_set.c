@@ -6,7 +6,7 @@
  * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
  * entries in 262,144 slots, and most frees stop at the first slot.
  * A 64 KiB filter of per-hash counters sits in front: most free()s read one
- * byte and stop. Memory: capacity x 24 bytes plus the filter, mapped once,
+ * byte and stop. Memory: capacity x 16 bytes plus the filter, mapped once,
  * never grown. Known limit: deleted slots stay tombstones, so after millions
  * of samples a lookup that passes the filter may walk up to LIVE_PROBES slots.
  */
@@ -87,7 +87,7 @@ bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
                                                      memory_order_relaxed))
             continue;
         e->stack = stack;
-        e->size = size;
+        e->size = live_size_encode(size);
         filter_add(s, addr, 1);
         atomic_store_explicit(&e->key, addr, memory_order_release);
         atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
@@ -108,7 +108,7 @@ bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t
         if (k != addr)
             continue;
         *stack = e->stack;
-        *size = e->size;
+        *size = live_size_decode(e->size);
         /* Only the thread freeing addr can remove it, so this CAS cannot
          * race with another remove of the same key. */
         if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_DELETED,
