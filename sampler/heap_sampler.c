@@ -112,6 +112,10 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
     uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth);
+    /* Every walk counts, kept or dropped: the table speeds them all up. */
+    uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
+    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
+        dump_request_unwind_table();
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
         return;
@@ -122,9 +126,6 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
         return;
     stack_counts *c = stacktab_counts(&hearth_g.stacks, id);
     atomic_fetch_add_explicit(&c->alloc_objects, 1, memory_order_relaxed);
-    uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
-    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
-        dump_request_unwind_table();
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 
