@@ -40,6 +40,11 @@ TEST(live_set_insert_remove)
     CHECK(live_set_insert(&s, 0x10000, 7, 4096));
     CHECK(live_set_insert(&s, 0x20010, 9, (6ull << 30) + 5));
     CHECK_EQ_INT(atomic_load(&s.count), 2);
+    /* The filter counts by 4 KiB page: the sampled blocks' pages are
+     * marked, a page with none is not. */
+    CHECK_EQ_INT(atomic_load(&s.filter[live_filter_index(0x10000)]), 1);
+    CHECK_EQ_INT(atomic_load(&s.filter[live_filter_index(0x10ff0)]), 1);
+    CHECK_EQ_INT(atomic_load(&s.filter[live_filter_index(0x11000)]), 0);
     /* A neighbour never sampled is not found. */
     CHECK(!live_set_remove(&s, 0x10010, &stack, &size));
     REQUIRE(live_set_remove(&s, 0x20010, &stack, &size));
