@@ -85,10 +85,10 @@ static uint32_t size_class(size_t size)
 /*
  * The sampled allocation's stack, walked from this frame: the walk skips
  * only heap_sample_slow (always_inline puts this code there), so malloc,
- * calloc or operator new's malloc is the leaf, as in gperftools. Going
- * through unwind_current() would walk, and throw away, two more frames of
- * ours (it and the recording function), one table lookup each with the
- * CFI table and ~90 ns each with libgcc's unwinder.
+ * calloc or operator new's malloc is the leaf, as in gperftools. This is
+ * unwind_current() (unwind_cfi.c) without its own frame, which it would
+ * walk and throw away on every sample: one table lookup with the CFI
+ * table, 0.1-0.5 us with libgcc's unwinder and a cold cache.
  */
 static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pcs,
                                                                    uint32_t max)
