@@ -8,14 +8,18 @@
  * first slot (heap_before_free). The timeline's exact counters add two
  * thread-local additions of the block's usable size (timeline_count_*).
  * C++ new/delete reach these through libstdc++'s operator new, which
- * calls malloc.
+ * calls malloc. Large blocks of the sampler's own threads bypass glibc
+ * (big_block.h); checking for them costs a compare on malloc's size and a
+ * bit test of the header word free reads anyway.
  */
 #include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "big_block.h"
 #include "hearth.h"
 #include "sampler.h"
 #include "timeline_counters.h"
@@ -30,9 +34,15 @@ extern void *__libc_pvalloc(size_t);
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* A large block: the sampler's own come from big_block. */
+__attribute__((noinline)) static void *malloc_big(size_t size)
+{
+    return hearth_tls.busy ? big_block_alloc(size) : __libc_malloc(size);
+}
+
 EXPORT void *malloc(size_t size)
 {
-    void *p = __libc_malloc(size);
+    void *p = unlikely(size >= BIG_BLOCK_MIN) ? malloc_big(size) : __libc_malloc(size);
     if (likely(p != NULL)) {
         heap_after_alloc(p, size);
         timeline_count_alloc(p);
@@ -45,13 +55,24 @@ EXPORT void free(void *p)
     if (p) {
         heap_before_free(p);
         timeline_count_free(p);
+        if (unlikely(big_block_owns(p))) {
+            big_block_free(p);
+            return;
+        }
     }
     __libc_free(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
 {
-    void *p = __libc_calloc(n, size);
+    size_t bytes;
+    void *p;
+    /* big_block's memory is fresh from mmap, so already zeroed. */
+    if (unlikely(!__builtin_mul_overflow(n, size, &bytes) && bytes >= BIG_BLOCK_MIN) &&
+        hearth_tls.busy)
+        p = big_block_alloc(bytes);
+    else
+        p = __libc_calloc(n, size);
     if (likely(p != NULL)) {
         heap_after_alloc(p, n * size);
         timeline_count_alloc(p);
@@ -59,10 +80,31 @@ EXPORT void *calloc(size_t n, size_t size)
     return p;
 }
 
+/* realloc of a block of ours, or to a large block on the sampler's own
+ * thread: a new block, a copy and a free, each through the hooks above, so
+ * the sampling and the timeline see a free and an allocation as for any
+ * realloc. */
+__attribute__((noinline)) static void *realloc_by_copy(void *old, size_t size)
+{
+    size_t old_bytes = big_block_owns(old) ? big_block_usable(old) : tl_block_bytes(old);
+    if (size == 0) {
+        free(old);
+        return NULL;
+    }
+    void *p = malloc(size);
+    if (!p)
+        return NULL;
+    memcpy(p, old, old_bytes < size ? old_bytes : size);
+    free(old);
+    return p;
+}
+
 EXPORT void *realloc(void *old, size_t size)
 {
     if (!old)
         return malloc(size);
+    if (unlikely(big_block_owns(old)) || (unlikely(size >= BIG_BLOCK_MIN) && hearth_tls.busy))
+        return realloc_by_copy(old, size);
     /* Take the old block out of the live set before glibc can hand its
      * address to another thread; put it back if the realloc fails. */
     uint32_t stack = 0;

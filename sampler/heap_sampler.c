@@ -10,21 +10,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
+#include "cfi_table.h"
 #include "dump.h"
 #include "sampler.h"
+#include "threads.h"
 #include "unwind.h"
+#include "unwind_cfi.h"
 
 __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 
 #define MAX_DEPTH_LIMIT 1024
 
 /*
- * Allocation stacks use the CFI table once it exists (2-3x faster than
- * libgcc's unwinder, BENCHMARKS.md). Building it costs ~70 ms of CPU on
- * the dump thread, so a process asks for it only after this many samples
- * (512 MiB allocated at the default rate; short runs never pay), and then
- * again at every multiple, so objects loaded later get rows too.
+ * Allocation stacks use the CFI table once it exists: ~0.3 us a sample
+ * against ~1.5 us with libgcc's unwinder (BENCHMARKS.md). Building it costs
+ * 150-250 ms of CPU on the dump thread, which only ~120,000 faster samples
+ * pay back, so a process asks for it at its HEAP_CFI_FIRST-th sample (64
+ * GiB allocated at the default rate): a run too short to reach that (a
+ * batch job, a CLI) pays at most twice what the cheaper choice in
+ * hindsight would have cost, the rent-or-buy bound. A CPU profile builds
+ * the table at once, and sampling uses it from then on. Afterwards the
+ * request repeats every HEAP_CFI_EVERY samples, which costs a
+ * dl_iterate_phdr when nothing changed and gives objects loaded later
+ * their rows.
  */
+#define HEAP_CFI_FIRST (1u << 17)
 #define HEAP_CFI_EVERY 1024
 static _Atomic uint64_t samples_taken;
 
@@ -71,23 +82,50 @@ static uint32_t size_class(size_t size)
     return 8 + (log - 3) * 4 + (uint32_t)((size >> (log - 2)) & 3);
 }
 
-__attribute__((noinline)) static void record(void *p, size_t size)
+/*
+ * The sampled allocation's stack, walked from this frame: the walk skips
+ * only heap_sample_slow (always_inline puts this code there), so malloc,
+ * calloc or operator new's malloc is the leaf, as in gperftools. This is
+ * unwind_current() (unwind_cfi.c) without its own frame, which it would
+ * walk and throw away on every sample: one table lookup with the CFI
+ * table, 0.1-0.5 us with libgcc's unwinder and a cold cache.
+ */
+static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pcs,
+                                                                   uint32_t max)
+{
+    const cfi_table *t = cfi_table_enter();
+    uint32_t n;
+    if (t) {
+        arch_regs r;
+        ARCH_REGS_HERE(r);
+        bool truncated;
+        n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max, 1,
+                            &truncated);
+    } else {
+        n = unwind_libgcc_current(pcs, max, 1);
+    }
+    cfi_table_leave();
+    return n;
+}
+
+static inline __attribute__((always_inline)) void record(void *p, size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
-    uint32_t max = hearth_g.cfg.max_depth;
-    /* Skip this frame and heap_sample_slow; the allocator entry point (malloc,
-     * calloc, operator new's malloc) stays as the leaf, as in gperftools. */
-    uint32_t depth = unwind_current(pcs, max, 2);
+    uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth);
+    /* Every walk counts, kept or dropped: the table speeds them all up. */
+    uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
+    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
+        dump_request_unwind_table();
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
         return;
+    /* Accounted as the live set keeps it (exact below 2 GiB), so a block's
+     * free takes out exactly what its allocation put in. */
+    size = live_size_kept(size);
     if (!live_set_insert(&hearth_g.live, (uintptr_t)p, id, size))
         return;
     stack_counts *c = stacktab_counts(&hearth_g.stacks, id);
     atomic_fetch_add_explicit(&c->alloc_objects, 1, memory_order_relaxed);
-    if (unlikely(atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) %
-                     HEAP_CFI_EVERY == HEAP_CFI_EVERY - 1))
-        dump_request_unwind_table();
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 

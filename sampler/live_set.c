@@ -5,8 +5,8 @@
  * LIVE_PROBES slots, so a free() never scans a crowded table: at the default
  * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
  * entries in 262,144 slots, and most frees stop at the first slot.
- * A 64 KiB filter of per-hash counters sits in front: most free()s read one
- * byte and stop. Memory: capacity x 24 bytes plus the filter, mapped once,
+ * A 64 KiB filter of per-page counters sits in front (live_set.h): most
+ * free()s read one byte, usually in L1, and stop. Memory: capacity x 16 bytes plus the filter, mapped once,
  * never grown. Known limit: deleted slots stay tombstones, so after millions
  * of samples a lookup that passes the filter may walk up to LIVE_PROBES slots.
  */
@@ -20,8 +20,7 @@
 
 static inline _Atomic uint8_t *filter_of(const live_set *s, uintptr_t addr)
 {
-    uint64_t x = ((uint64_t)addr >> 4) * 0x9e3779b97f4a7c15ull;
-    return &s->filter[x >> (64 - LIVE_FILTER_BITS)];
+    return &s->filter[live_filter_index(addr)];
 }
 
 static void filter_add(const live_set *s, uintptr_t addr, int d)
@@ -87,7 +86,7 @@ bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
                                                      memory_order_relaxed))
             continue;
         e->stack = stack;
-        e->size = size;
+        e->size = live_size_encode(size);
         filter_add(s, addr, 1);
         atomic_store_explicit(&e->key, addr, memory_order_release);
         atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
@@ -108,7 +107,7 @@ bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t
         if (k != addr)
             continue;
         *stack = e->stack;
-        *size = e->size;
+        *size = live_size_decode(e->size);
         /* Only the thread freeing addr can remove it, so this CAS cannot
          * race with another remove of the same key. */
         if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_DELETED,

@@ -2,7 +2,7 @@
  * Start-up, fork and exit of the in-process sampler, and the public API.
  * libhearth starts itself from a constructor (LD_PRELOAD or linked in), so
  * a service needs no code change; its tables are mapped once at start
- * (about 17 MiB of address space at the defaults, touched only as used).
+ * (about 16 MiB of address space at the defaults, touched only as used).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@ sampler_state hearth_g;
 
 /* Program counters kept for all stacks: 16 per stack on average. */
 #define PCS_PER_STACK 16
-/* Live sampled blocks tracked at once (24 bytes each). */
+/* Live sampled blocks tracked at once (16 bytes each). */
 #define LIVE_CAPACITY (1u << 18)
 
 static void say(const char *msg)

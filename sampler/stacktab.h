@@ -1,6 +1,7 @@
 /*
  * Interned call stacks with their allocation counters, in memory fixed at
- * start: HEARTH_MAX_STACKS stacks and a pool of program counters.
+ * start: HEARTH_MAX_STACKS stacks and a pool of program counters, which
+ * records of the same call stack with different tags share.
  */
 #ifndef HEARTH_SAMPLER_STACKTAB_H
 #define HEARTH_SAMPLER_STACKTAB_H
@@ -35,6 +36,10 @@ typedef struct stacktab {
     stack_meta *meta;
     uintptr_t *pcs;           /* pool of every stack's pcs, leaf first */
     uint32_t pcs_cap, pcs_used;
+    /* Call stack (pcs only) -> id + 1 of the first record with it, so that
+     * records of one stack with other tags (size classes, threads) share
+     * its pcs; 2 x max_stacks slots, under lock only. */
+    uint32_t *by_pcs;
     stack_counts *counts;
     _Atomic uint64_t dropped; /* samples lost because the table was full */
 } stacktab;

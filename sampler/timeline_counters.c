@@ -19,6 +19,7 @@
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 
 #define TL_SLOTS 32768u
@@ -138,6 +139,14 @@ bool tl_counters_layout_ok(void)
                 return false;
             uint64_t u = tl_block_bytes(p);
             bool big = (((const uint64_t *)p)[-1] & 2) != 0;
+            /* Freeing an mmap'd chunk larger than glibc's mmap threshold
+             * raises that threshold (and the trim threshold to twice it)
+             * for the whole process: the probe would change how the
+             * service's own large blocks are served and let arenas keep
+             * megabytes of free memory. Shrunk to a page first (mremap),
+             * the chunk is below the threshold when freed. */
+            if (big)
+                p = __libc_realloc(p, 1);
             __libc_free(p);
             if (u < sizes[i] || u > sizes[i] + (big ? 4096 + 64 : 32 + 64))
                 return false;

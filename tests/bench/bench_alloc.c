@@ -100,11 +100,24 @@ __attribute__((noinline)) static int descend(const pair_job *j, long n, int dept
     return r + 1;
 }
 
+/* Seconds the warm-up lasts at least (environment BENCH_WARMUP_S): the
+ * sampler's one-time set-up, its unwind table built on its own thread
+ * after its 1,024th sample, must be over before the timed loop when the
+ * loop is to measure the steady state. */
+static double warmup_s(void)
+{
+    const char *v = getenv("BENCH_WARMUP_S");
+    return v ? atof(v) : 0;
+}
+
 static void *pair_thread(void *arg)
 {
     pair_job *j = arg;
     /* Warm the allocator's per-thread caches and the sampler's state. */
-    descend(j, j->iters / 16 + 1, j->depth);
+    int64_t until = clock_ns(CLOCK_MONOTONIC) + (int64_t)(warmup_s() * 1e9);
+    do
+        descend(j, j->iters / 16 + 1, j->depth);
+    while (clock_ns(CLOCK_MONOTONIC) < until);
     pthread_barrier_wait(j->start);
     int64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = clock_ns(CLOCK_MONOTONIC);
     descend(j, j->iters, j->depth);
@@ -115,7 +128,8 @@ static void *pair_thread(void *arg)
 
 /*
  * pairs THREADS SIZE|mixed ITERS [DEPTH [LIVE_MIB]]: every thread runs ITERS
- * pairs after a short warm-up. With LIVE_MIB, that many MiB stay allocated
+ * pairs after a warm-up of ITERS/16 pairs, repeated until BENCH_WARMUP_S
+ * seconds have passed. With LIVE_MIB, that many MiB stay allocated
  * in blocks of 64 B to 64 KiB during the loop, as in a service that holds
  * memory; under the sampler a few of those blocks are sampled, so every
  * free() looks in the live-sample set instead of stopping at its empty

@@ -87,6 +87,25 @@ else
     not_ok stack_through_glibc_qsort_to_the_comparator "$("$HEARTH" fold --sample-index alloc_space "$p" | grep d_compare | head -2)"
 fi
 
+# The same stacks through the CFI table. Allocation sampling asks for the
+# table only after 131,072 samples (heap_sampler.c), so the run above used
+# libgcc's unwinder; a CPU profile builds the table at start, and every
+# allocation stack is then walked through it.
+q=$(env HEARTH_CPU=on HEARTH_OUT="$W/t" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$bin" >/dev/null 2>&1 &&
+    ls "$W"/t.*.heap.pb.gz) || not_ok run_with_unwind_table
+"$HEARTH" fold --sample-index alloc_space "$q" > "$TMP/t.fold" 2>&1
+if grep -q ';main;a_outer;a_inner;fill;malloc [0-9]*$' "$TMP/t.fold" &&
+    grep -Eq ';main;d_sort;[^ ]*qsort[^ ]*;.*d_compare;malloc [0-9]+$' "$TMP/t.fold"; then
+    ok stacks_through_the_unwind_table_malloc_leaf_and_qsort_comparator
+else
+    not_ok stacks_through_the_unwind_table_malloc_leaf_and_qsort_comparator "$(grep -E 'a_inner|d_compare' "$TMP/t.fold" | head -3)"
+fi
+if within "$(site_sum "$q" alloc_space c_outer)" "$TC" 0.05; then
+    ok "unwind_table_run_alloc_site_C ($(pct "$(site_sum "$q" alloc_space c_outer)" "$TC"))"
+else
+    not_ok unwind_table_run_alloc_site_C "$(site_sum "$q" alloc_space c_outer) vs $TC"
+fi
+
 # --- default rate, RUNS runs ---
 rate=524288
 se() { # se SITE -> predicted standard error in bytes
