@@ -149,81 +149,376 @@ static bool fp_at_fp(Dwarf_Small vt, const uint8_t *p, Dwarf_Signed len)
            p[1] == 0;
 }
 
+/* --- one FDE's rows, decoded in one pass ---------------------------------
+ * libdwarf's per-pc queries (dwarf_get_fde_info_for_*reg3*) run the FDE's
+ * instructions again up to every row asked for, and the per-register ones
+ * leave a ~4.5 KiB register table in every FDE until the FDE list is freed
+ * (16 MiB for libc's 3,713 FDEs). Instead the CIE's initial instructions
+ * and the FDE's are interpreted here, once each, tracking only the three
+ * columns a walk needs, in a state of a few dozen bytes on the stack. The
+ * rules come out as libdwarf's would (value type, offset_relevant,
+ * register, offset or block) and go through the same conversion. */
+
+/* One column's rule, in libdwarf's Dwarf_Regtable_Entry3 terms. */
+typedef struct cfa_rule {
+    Dwarf_Small vt;      /* DW_EXPR_* */
+    Dwarf_Small offrel;  /* offset relevant: register + offset */
+    Dwarf_Signed reg;    /* register, DW_FRAME_CFA_COL3, or DW_FRAME_*_VAL */
+    Dwarf_Signed off;    /* offset, or the expression's length */
+    const uint8_t *expr;
+} cfa_rule;
+
+typedef struct cfa_state {
+    cfa_rule cfa, ra, fp;
+} cfa_state;
+
+/* gcc nests remember_state once or twice; deeper ends the FDE's rules. */
+#define CFA_STACK 8
+
+typedef struct cfa_reader {
+    const uint8_t *p, *end;
+    bool bad;
+} cfa_reader;
+
+static uint64_t rd_uleb(cfa_reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (r->p < r->end) {
+        uint8_t byte = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(byte & 0x7f) << shift;
+        shift += 7;
+        if (!(byte & 0x80))
+            return v;
+    }
+    r->bad = true;
+    return 0;
+}
+
+static int64_t rd_sleb(cfa_reader *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    while (r->p < r->end) {
+        uint8_t byte = *r->p++;
+        if (shift < 64)
+            v |= (uint64_t)(byte & 0x7f) << shift;
+        shift += 7;
+        if (!(byte & 0x80)) {
+            if (shift < 64 && (byte & 0x40))
+                v |= ~(uint64_t)0 << shift;
+            return (int64_t)v;
+        }
+    }
+    r->bad = true;
+    return 0;
+}
+
+static uint64_t rd_fixed(cfa_reader *r, unsigned n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++) /* x86-64 is little-endian */
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += n;
+    return v;
+}
+
+/* A block operand: its length, then its bytes. */
+static const uint8_t *rd_block(cfa_reader *r, Dwarf_Signed *len)
+{
+    uint64_t n = rd_uleb(r);
+    if (r->bad || n > (uint64_t)(r->end - r->p)) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *at = r->p;
+    r->p += n;
+    *len = (Dwarf_Signed)n;
+    return at;
+}
+
+/* The rule slot of a tracked register, or NULL for the others (whose
+ * instructions are decoded and ignored). */
+static cfa_rule *column(cfa_state *s, uint64_t reg)
+{
+    return reg == ARCH_DWARF_RA ? &s->ra : reg == ARCH_DWARF_FP ? &s->fp : NULL;
+}
+
+static void set_rule(cfa_rule *c, Dwarf_Small vt, Dwarf_Small offrel, Dwarf_Signed reg,
+                     Dwarf_Signed off, const uint8_t *expr)
+{
+    if (c)
+        *c = (cfa_rule){vt, offrel, reg, off, expr};
+}
+
+/* The cfi_row for a state: the CFA rule, then where the return address
+ * and the caller's frame pointer are. */
+static cfi_row row_of(const cfa_state *s)
+{
+    cfi_row r = {0, 0, CFI_FP_LOST, 0, CFI_EXPR};
+    const cfa_rule *c = &s->cfa;
+    int32_t drap_off = 0;
+    if ((c->vt == DW_EXPR_OFFSET || c->vt == DW_EXPR_VAL_OFFSET) &&
+        (c->reg == ARCH_DWARF_SP || c->reg == ARCH_DWARF_FP) && c->off >= INT32_MIN &&
+        c->off <= INT32_MAX) {
+        r.kind = c->reg == ARCH_DWARF_SP ? CFI_CFA_SP : CFI_CFA_FP;
+        r.cfa_off = (int32_t)c->off;
+    } else if (c->vt == DW_EXPR_EXPRESSION && c->expr && drap_cfa(c->expr, c->off, &drap_off)) {
+        r.kind = CFI_CFA_FP_DEREF;
+        r.cfa_off = drap_off;
+    }
+    uint8_t kind = r.kind;
+    int32_t ra_off = 0, fp_off = 0;
+    int ra = reg_rule(s->ra.vt, s->ra.offrel, s->ra.reg, s->ra.off, &ra_off);
+    int fp = reg_rule(s->fp.vt, s->fp.offrel, s->fp.reg, s->fp.off, &fp_off);
+    bool fp_drap = fp < 0 && s->fp.expr && fp_at_fp(s->fp.vt, s->fp.expr, s->fp.off);
+    if (ra == 2)
+        r.kind = CFI_OUTERMOST;
+    else if (ra != 1 || ra_off < -128 || ra_off > 127)
+        r.kind = CFI_EXPR;
+    else
+        r.ra_off = (int8_t)ra_off, r.kind = kind;
+    r.fp_off = fp == 1 ? (int16_t)fp_off : fp == 0 ? CFI_FP_SAME
+               : fp_drap ? CFI_FP_AT_FP : CFI_FP_LOST;
+    return r;
+}
+
+typedef struct cfa_run {
+    cfa_state s;          /* the rules in effect */
+    const cfa_state *init; /* after the CIE's instructions: DW_CFA_restore's */
+    cfa_state stack[CFA_STACK];
+    unsigned depth;
+    uint64_t caf;         /* code alignment factor */
+    int64_t daf;          /* data alignment factor */
+    Dwarf_Addr pc, end;   /* absolute in the file; rows only below end */
+    uintptr_t bias;
+    row_buf *b;           /* NULL while running the CIE's instructions */
+} cfa_run;
+
+/* The row in effect from x->pc on, at an advance or at the end. */
+static int emit(cfa_run *x)
+{
+    if (!x->b || x->pc >= x->end)
+        return 0;
+    cfi_row r = row_of(&x->s);
+    return push_row(x->b, x->bias + x->pc, &r);
+}
+
+static int advance(cfa_run *x, uint64_t delta)
+{
+    if (delta == 0)
+        return 0; /* rows at one pc: the last one stands */
+    if (emit(x))
+        return -1;
+    x->pc += delta * x->caf;
+    return 0;
+}
+
+/* Runs one instruction list. Returns 0 at its end, 1 when it cannot be
+ * followed (unknown or malformed instruction, too deep a state stack,
+ * DW_CFA_set_loc), -1 when out of memory. */
+static int cfa_exec(cfa_run *x, const uint8_t *p, size_t len)
+{
+    cfa_reader r = {p, p + len, false};
+    cfa_state *s = &x->s;
+    while (r.p < r.end && x->pc < x->end) {
+        uint8_t op = *r.p++;
+        uint8_t low = op & 0x3f;
+        uint64_t reg = 0;
+        Dwarf_Signed blen = 0;
+        const uint8_t *blk = NULL;
+        int rc = 0;
+        switch (op >> 6) {
+        case 1: /* DW_CFA_advance_loc */
+            rc = advance(x, low);
+            break;
+        case 2: /* DW_CFA_offset */
+            set_rule(column(s, low), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
+                     (Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
+            break;
+        case 3: /* DW_CFA_restore */
+            if (column(s, low))
+                *column(s, low) = *column((cfa_state *)x->init, low);
+            break;
+        default:
+            switch (op) {
+            case DW_CFA_nop:
+            case DW_CFA_GNU_window_save:
+                break;
+            case DW_CFA_advance_loc1:
+                rc = advance(x, rd_fixed(&r, 1));
+                break;
+            case DW_CFA_advance_loc2:
+                rc = advance(x, rd_fixed(&r, 2));
+                break;
+            case DW_CFA_advance_loc4:
+                rc = advance(x, rd_fixed(&r, 4));
+                break;
+            case DW_CFA_offset_extended:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
+                         (Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
+                break;
+            case DW_CFA_offset_extended_sf:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
+                         rd_sleb(&r) * x->daf, NULL);
+                break;
+            case DW_CFA_GNU_negative_offset_extended:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
+                         -(Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
+                break;
+            case DW_CFA_val_offset:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_VAL_OFFSET, 1, DW_FRAME_CFA_COL3,
+                         (Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
+                break;
+            case DW_CFA_val_offset_sf:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_VAL_OFFSET, 1, DW_FRAME_CFA_COL3,
+                         rd_sleb(&r) * x->daf, NULL);
+                break;
+            case DW_CFA_restore_extended:
+                reg = rd_uleb(&r);
+                if (column(s, reg))
+                    *column(s, reg) = *column((cfa_state *)x->init, reg);
+                break;
+            case DW_CFA_undefined:
+                set_rule(column(s, rd_uleb(&r)), DW_EXPR_OFFSET, 0, DW_FRAME_UNDEFINED_VAL, 0,
+                         NULL);
+                break;
+            case DW_CFA_same_value:
+                set_rule(column(s, rd_uleb(&r)), DW_EXPR_OFFSET, 0, DW_FRAME_SAME_VAL, 0, NULL);
+                break;
+            case DW_CFA_register:
+                reg = rd_uleb(&r);
+                set_rule(column(s, reg), DW_EXPR_OFFSET, 0, (Dwarf_Signed)rd_uleb(&r), 0, NULL);
+                break;
+            case DW_CFA_expression:
+                reg = rd_uleb(&r);
+                blk = rd_block(&r, &blen);
+                set_rule(column(s, reg), DW_EXPR_EXPRESSION, 0, 0, blen, blk);
+                break;
+            case DW_CFA_val_expression:
+                reg = rd_uleb(&r);
+                blk = rd_block(&r, &blen);
+                set_rule(column(s, reg), DW_EXPR_VAL_EXPRESSION, 0, 0, blen, blk);
+                break;
+            case DW_CFA_remember_state:
+                if (x->depth == CFA_STACK)
+                    return 1;
+                x->stack[x->depth++] = *s;
+                break;
+            case DW_CFA_restore_state:
+                if (x->depth == 0)
+                    return 1;
+                *s = x->stack[--x->depth];
+                break;
+            case DW_CFA_def_cfa:
+                reg = rd_uleb(&r);
+                set_rule(&s->cfa, DW_EXPR_OFFSET, 1, (Dwarf_Signed)reg,
+                         (Dwarf_Signed)rd_uleb(&r), NULL);
+                break;
+            case DW_CFA_def_cfa_sf:
+                reg = rd_uleb(&r);
+                set_rule(&s->cfa, DW_EXPR_OFFSET, 1, (Dwarf_Signed)reg, rd_sleb(&r) * x->daf,
+                         NULL);
+                break;
+            case DW_CFA_def_cfa_register:
+                s->cfa.reg = (Dwarf_Signed)rd_uleb(&r);
+                s->cfa.vt = DW_EXPR_OFFSET;
+                s->cfa.offrel = 1;
+                break;
+            case DW_CFA_def_cfa_offset:
+                s->cfa.off = (Dwarf_Signed)rd_uleb(&r);
+                s->cfa.vt = DW_EXPR_OFFSET;
+                s->cfa.offrel = 1;
+                break;
+            case DW_CFA_def_cfa_offset_sf:
+                s->cfa.off = rd_sleb(&r) * x->daf;
+                s->cfa.vt = DW_EXPR_OFFSET;
+                s->cfa.offrel = 1;
+                break;
+            case DW_CFA_def_cfa_expression:
+                blk = rd_block(&r, &blen);
+                set_rule(&s->cfa, DW_EXPR_EXPRESSION, 0, 0, blen, blk);
+                break;
+            case DW_CFA_GNU_args_size:
+                (void)rd_uleb(&r);
+                break;
+            default: /* DW_CFA_set_loc and anything gcc does not emit */
+                return 1;
+            }
+        }
+        if (rc)
+            return -1;
+        if (r.bad)
+            return 1;
+    }
+    return 0;
+}
+
 /* The rows of one FDE, each at its absolute pc, then a CFI_NONE row where
- * the FDE ends (dropped later if another FDE starts there). */
+ * the FDE ends (dropped later if another FDE starts there). Instructions
+ * that cannot be followed leave a CFI_EXPR row from where they stand to
+ * the FDE's end: walks stop there instead of trusting a wrong rule. */
 static int fde_rows(Dwarf_Debug dbg, Dwarf_Fde fde, uintptr_t bias, row_buf *b)
 {
     Dwarf_Error err = NULL;
     Dwarf_Addr low = 0;
-    Dwarf_Unsigned len = 0, fde_len = 0;
-    Dwarf_Ptr fde_bytes = NULL;
+    Dwarf_Unsigned len = 0, fde_len = 0, cie_len = 0, init_len = 0, instr_len = 0;
+    Dwarf_Ptr fde_bytes = NULL, init = NULL, instrs = NULL;
     Dwarf_Off cie_off = 0, fde_off = 0;
-    Dwarf_Signed cie_index = 0;
+    Dwarf_Signed cie_index = 0, daf = 0;
+    Dwarf_Cie cie = NULL;
+    Dwarf_Small version = 0;
+    char *augmenter = NULL;
+    Dwarf_Unsigned caf = 0;
+    Dwarf_Half ra_col = 0, offset_size = 0;
     if (dwarf_get_fde_range(fde, &low, &len, &fde_bytes, &fde_len, &cie_off, &cie_index,
-                            &fde_off, &err) != DW_DLV_OK) {
+                            &fde_off, &err) != DW_DLV_OK ||
+        dwarf_get_cie_of_fde(fde, &cie, &err) != DW_DLV_OK ||
+        dwarf_get_cie_info_b(cie, &cie_len, &version, &augmenter, &caf, &daf, &ra_col, &init,
+                             &init_len, &offset_size, &err) != DW_DLV_OK ||
+        dwarf_get_fde_instr_bytes(fde, &instrs, &instr_len, &err) != DW_DLV_OK) {
         if (err)
             dwarf_dealloc(dbg, err, DW_DLA_ERROR);
         return 0;
     }
     if (len == 0 || len > (1u << 30))
         return 0;
-    Dwarf_Addr pc = low, end = low + len;
-    while (pc < end) {
-        Dwarf_Small vt = 0;
-        Dwarf_Signed offrel = 0, reg = 0, off = 0;
-        Dwarf_Ptr block = NULL;
-        Dwarf_Addr row_pc = 0, next = 0, rpc = 0, rnext = 0;
-        Dwarf_Bool more = 0, rmore = 0;
-        if (dwarf_get_fde_info_for_cfa_reg3_b(fde, pc, &vt, &offrel, &reg, &off, &block, &row_pc,
-                                              &more, &next, &err) != DW_DLV_OK) {
-            if (err)
-                dwarf_dealloc(dbg, err, DW_DLA_ERROR);
-            break;
-        }
-        cfi_row r = {0, 0, CFI_FP_LOST, 0, CFI_EXPR};
-        bool cfa_ok = (vt == DW_EXPR_OFFSET || vt == DW_EXPR_VAL_OFFSET) &&
-                      (reg == ARCH_DWARF_SP || reg == ARCH_DWARF_FP) && off >= INT32_MIN &&
-                      off <= INT32_MAX;
-        int32_t drap_off = 0;
-        if (cfa_ok) {
-            r.kind = reg == ARCH_DWARF_SP ? CFI_CFA_SP : CFI_CFA_FP;
-            r.cfa_off = (int32_t)off;
-        } else if (vt == DW_EXPR_EXPRESSION && block && drap_cfa(block, off, &drap_off)) {
-            r.kind = CFI_CFA_FP_DEREF;
-            r.cfa_off = drap_off;
-        }
-        uint8_t kind = r.kind;
-        int32_t ra_off = 0, fp_off = 0;
-        int ra = -1, fp = -1;
-        if (dwarf_get_fde_info_for_reg3_b(fde, ARCH_DWARF_RA, pc, &vt, &offrel, &reg, &off, &block,
-                                          &rpc, &rmore, &rnext, &err) == DW_DLV_OK)
-            ra = reg_rule(vt, offrel, reg, off, &ra_off);
-        else if (err)
-            dwarf_dealloc(dbg, err, DW_DLA_ERROR), err = NULL;
-        bool fp_drap = false;
-        if (dwarf_get_fde_info_for_reg3_b(fde, ARCH_DWARF_FP, pc, &vt, &offrel, &reg, &off, &block,
-                                          &rpc, &rmore, &rnext, &err) == DW_DLV_OK) {
-            fp = reg_rule(vt, offrel, reg, off, &fp_off);
-            fp_drap = fp < 0 && block && fp_at_fp(vt, block, off);
-        } else if (err) {
-            dwarf_dealloc(dbg, err, DW_DLA_ERROR), err = NULL;
-        }
-        if (ra == 2)
-            r.kind = CFI_OUTERMOST;
-        else if (ra != 1 || ra_off < -128 || ra_off > 127)
-            r.kind = CFI_EXPR;
-        else
-            r.ra_off = (int8_t)ra_off, r.kind = kind;
-        r.fp_off = fp == 1 ? (int16_t)fp_off : fp == 0 ? CFI_FP_SAME
-                   : fp_drap ? CFI_FP_AT_FP : CFI_FP_LOST;
-        if (push_row(b, bias + pc, &r))
+    /* Every column starts as libdwarf's initial rule (same value), the
+     * CFA as an unknown register. */
+    cfa_rule same = {DW_EXPR_OFFSET, 0, DW_FRAME_SAME_VAL, 0, NULL};
+    cfa_state first = {same, same, same};
+    cfa_run x = {.s = first, .init = &first, .caf = caf, .daf = daf, .pc = low,
+                 .end = low + len, .bias = bias, .b = NULL};
+    int rc = cfa_exec(&x, init, init_len);
+    if (rc == 0 && x.depth == 0) {
+        cfa_state after_cie = x.s;
+        x.init = &after_cie;
+        x.b = b;
+        rc = cfa_exec(&x, instrs, instr_len);
+        if (rc == 0)
+            rc = emit(&x);
+    } else if (rc == 0) {
+        rc = 1; /* a CIE that leaves state on the stack is malformed */
+    }
+    if (rc < 0)
+        return -1;
+    if (rc > 0 && x.pc < x.end) {
+        cfi_row unknown = {0, 0, CFI_FP_LOST, 0, CFI_EXPR};
+        if (push_row(b, bias + x.pc, &unknown))
             return -1;
-        if (!more || next <= pc)
-            break;
-        pc = next;
     }
     cfi_row none = {0, 0, 0, 0, CFI_NONE};
-    return push_row(b, bias + end, &none);
+    return push_row(b, bias + x.end, &none);
 }
 
 typedef struct sort_item {
