@@ -1,7 +1,8 @@
 /*
  * Building the unwind table (see cfi_table.h) outside signal context.
- * libdwarf parses each loaded object's .eh_frame (.debug_frame when there
- * is none) from its file; every FDE row becomes a 12-byte cfi_row holding
+ * libdwarf finds each loaded object's FDEs in its .eh_frame (.debug_frame
+ * when there is none), and fde_rows decodes their CFA instructions itself
+ * (see there for why); every FDE row becomes a 12-byte cfi_row holding
  * only what an x86-64 walk needs (the CFA rule, where the return address
  * and the caller's frame pointer were saved). Rows are sorted, gaps between
  * FDEs marked, and runs of equal rules merged, and each object gets a
@@ -13,8 +14,9 @@
  * freed once cfi_pub.readers has been seen at zero after the store; readers
  * count themselves in before loading the pointer, so a reader that saw the
  * old table is always counted. A rebuild after dlopen reuses the objects
- * still loaded, so it costs the new object's parse (Debian's libc: ~70 ms,
- * once) plus a dl_iterate_phdr walk.
+ * still loaded, so it costs the new object's parse (the 9 objects of
+ * tests/workloads/cpu_work, libc among them: ~14 ms together) plus a
+ * dl_iterate_phdr walk.
  */
 #include "cfi_table.h"
 
@@ -180,23 +182,8 @@ typedef struct cfa_reader {
     bool bad;
 } cfa_reader;
 
-static uint64_t rd_uleb(cfa_reader *r)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    while (r->p < r->end) {
-        uint8_t byte = *r->p++;
-        if (shift < 64)
-            v |= (uint64_t)(byte & 0x7f) << shift;
-        shift += 7;
-        if (!(byte & 0x80))
-            return v;
-    }
-    r->bad = true;
-    return 0;
-}
-
-static int64_t rd_sleb(cfa_reader *r)
+/* An LEB128 operand; signed ones are sign-extended from their last byte. */
+static uint64_t rd_leb(cfa_reader *r, bool is_signed)
 {
     uint64_t v = 0;
     unsigned shift = 0;
@@ -206,13 +193,23 @@ static int64_t rd_sleb(cfa_reader *r)
             v |= (uint64_t)(byte & 0x7f) << shift;
         shift += 7;
         if (!(byte & 0x80)) {
-            if (shift < 64 && (byte & 0x40))
+            if (is_signed && shift < 64 && (byte & 0x40))
                 v |= ~(uint64_t)0 << shift;
-            return (int64_t)v;
+            return v;
         }
     }
     r->bad = true;
     return 0;
+}
+
+static uint64_t rd_uleb(cfa_reader *r)
+{
+    return rd_leb(r, false);
+}
+
+static int64_t rd_sleb(cfa_reader *r)
+{
+    return (int64_t)rd_leb(r, true);
 }
 
 static uint64_t rd_fixed(cfa_reader *r, unsigned n)
@@ -351,39 +348,28 @@ static int cfa_exec(cfa_run *x, const uint8_t *p, size_t len)
             case DW_CFA_GNU_window_save:
                 break;
             case DW_CFA_advance_loc1:
-                rc = advance(x, rd_fixed(&r, 1));
-                break;
             case DW_CFA_advance_loc2:
-                rc = advance(x, rd_fixed(&r, 2));
-                break;
             case DW_CFA_advance_loc4:
-                rc = advance(x, rd_fixed(&r, 4));
+                rc = advance(x, rd_fixed(&r, op == DW_CFA_advance_loc1   ? 1
+                                             : op == DW_CFA_advance_loc2 ? 2
+                                                                         : 4));
                 break;
             case DW_CFA_offset_extended:
-                reg = rd_uleb(&r);
-                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
-                         (Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
-                break;
             case DW_CFA_offset_extended_sf:
-                reg = rd_uleb(&r);
-                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
-                         rd_sleb(&r) * x->daf, NULL);
-                break;
             case DW_CFA_GNU_negative_offset_extended:
-                reg = rd_uleb(&r);
-                set_rule(column(s, reg), DW_EXPR_OFFSET, 1, DW_FRAME_CFA_COL3,
-                         -(Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
-                break;
             case DW_CFA_val_offset:
+            case DW_CFA_val_offset_sf: {
+                /* Saved at (or, val_, equal to) CFA + n * data alignment. */
                 reg = rd_uleb(&r);
-                set_rule(column(s, reg), DW_EXPR_VAL_OFFSET, 1, DW_FRAME_CFA_COL3,
-                         (Dwarf_Signed)rd_uleb(&r) * x->daf, NULL);
+                bool sf = op == DW_CFA_offset_extended_sf || op == DW_CFA_val_offset_sf;
+                Dwarf_Signed n = sf ? rd_sleb(&r) : (Dwarf_Signed)rd_uleb(&r);
+                if (op == DW_CFA_GNU_negative_offset_extended)
+                    n = -n;
+                bool val = op == DW_CFA_val_offset || op == DW_CFA_val_offset_sf;
+                set_rule(column(s, reg), val ? DW_EXPR_VAL_OFFSET : DW_EXPR_OFFSET, 1,
+                         DW_FRAME_CFA_COL3, n * x->daf, NULL);
                 break;
-            case DW_CFA_val_offset_sf:
-                reg = rd_uleb(&r);
-                set_rule(column(s, reg), DW_EXPR_VAL_OFFSET, 1, DW_FRAME_CFA_COL3,
-                         rd_sleb(&r) * x->daf, NULL);
-                break;
+            }
             case DW_CFA_restore_extended:
                 reg = rd_uleb(&r);
                 if (column(s, reg))
