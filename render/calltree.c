@@ -726,7 +726,8 @@ int calltree_add_profile(calltree *t, const profile *p, int sample_index,
         ct_cursor *c = walker_slot(&w, n);
         if (!c)
             goto out;
-        memcpy(c->path, path, n * sizeof *path);
+        if (n) /* a sample may have no locations: path may then be NULL */
+            memcpy(c->path, path, n * sizeof *path);
         walker_start(&w, c, v);
     }
     if (more < 0) {

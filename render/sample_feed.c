@@ -58,7 +58,8 @@ static void put_path(uint32_t *out, const profile *p, const profile_sample *s, b
 
 static int reserve(uint32_t **a, size_t *cap, size_t need)
 {
-    if (need <= *cap)
+    /* Allocated even for need == 0: a path is never a null pointer. */
+    if (need <= *cap && *a)
         return 0;
     size_t nc = *cap ? *cap : 1024;
     while (nc < need)

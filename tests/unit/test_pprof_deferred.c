@@ -11,13 +11,19 @@
 #include "../../render/prune.h"
 #include "../test.h"
 
+/* memcmp of n elements; empty arrays may be NULL. */
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+    return n == 0 || !memcmp(a, b, n);
+}
+
 static bool same_sample(const profile_sample *a, const profile_sample *b)
 {
     return a->n_locations == b->n_locations && a->n_values == b->n_values &&
            a->n_labels == b->n_labels &&
-           !memcmp(a->location_ids, b->location_ids, a->n_locations * sizeof *a->location_ids) &&
-           !memcmp(a->values, b->values, a->n_values * sizeof *a->values) &&
-           !memcmp(a->labels, b->labels, a->n_labels * sizeof *a->labels);
+           same_bytes(a->location_ids, b->location_ids, a->n_locations * sizeof *a->location_ids) &&
+           same_bytes(a->values, b->values, a->n_values * sizeof *a->values) &&
+           same_bytes(a->labels, b->labels, a->n_labels * sizeof *a->labels);
 }
 
 /* Reads buf both ways and compares; returns the number of samples. */
