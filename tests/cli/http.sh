@@ -113,8 +113,14 @@ fi
 # The 8 MiB kept by retain_blocks, unsampled.
 kept=$("$HEARTH" top "$TMP/heap.pb.gz" --no-headers --sample-index inuse_space --cum -n 50 2>&1 |
     awk '$NF == "retain_blocks" { print $4 }')
+# The table prints every value in the unit of its smallest one (pprof's
+# -unit=minimum), so one small churn sample turns 7.5 MiB into "7694.73kB":
+# read any of the byte units.
 case $kept in
+*GB) mb=$(awk -v v="${kept%GB}" 'BEGIN { print v * 1024 }') ;;
 *MB) mb=${kept%MB} ;;
+*kB) mb=$(awk -v v="${kept%kB}" 'BEGIN { print v / 1024 }') ;;
+*B) mb=$(awk -v v="${kept%B}" 'BEGIN { print v / 1048576 }') ;;
 *) mb=0 ;;
 esac
 if awk -v m="$mb" 'BEGIN { exit !(m >= 6 && m <= 10) }'; then
@@ -284,7 +290,11 @@ kill "$SPID" 2>/dev/null
 wait $PID 2>/dev/null
 
 # --- unsymbolized profiles: go tool pprof names them through /symbol -------
-start nosym HEARTH_SYMBOLIZE=off -- 60 --retain 2
+# The check needs retain_blocks in the heap profile. At the default rate
+# (512 KiB) each of the 32 blocks of 64 KiB escapes sampling with
+# probability exp(-64/512) = 0.88, all 32 with exp(-4) = 1.8%: so sample
+# every allocation, which makes the sample certain.
+start nosym HEARTH_SYMBOLIZE=off HEARTH_ALLOC_RATE=1 -- 60 --retain 2
 if go tool pprof -raw "$URL/heap" >"$TMP/raw" 2>"$TMP/go.err" && grep -q ' retain_blocks' "$TMP/raw"; then
     ok go_tool_pprof_symbolizes_through_the_symbol_endpoint
 else
