@@ -25,6 +25,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 const char *test_fixtures_dir(void);
 /* Reads a whole file into a malloc'd buffer; aborts the test run on error. */
 unsigned char *test_read_file(const char *path, size_t *len);
+/* raw as one gzip member at zlib level (memLevel 9), or NULL. malloc'd. */
+uint8_t *test_gzip(const uint8_t *raw, size_t raw_len, int level, size_t *out_len);
 extern int test_failed_now;
 
 #define TEST(name)                                                             \

@@ -4,6 +4,8 @@
  */
 #include <stdarg.h>
 
+#include <zlib.h>
+
 #include "../test.h"
 
 static test_case *head, **tail = &head;
@@ -73,4 +75,31 @@ int main(int argc, char **argv)
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
+}
+
+uint8_t *test_gzip(const uint8_t *raw, size_t raw_len, int level,
+                           size_t *out_len)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&zs, raw_len) + 64;
+    uint8_t *out = malloc(cap);
+    if (!out) {
+        deflateEnd(&zs);
+        return NULL;
+    }
+    zs.next_in = (Bytef *)raw;
+    zs.avail_in = (uInt)raw_len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    int z = deflate(&zs, Z_FINISH);
+    *out_len = zs.total_out;
+    deflateEnd(&zs);
+    if (z != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }

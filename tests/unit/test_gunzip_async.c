@@ -53,29 +53,6 @@ static profile *big_profile(void)
     return p;
 }
 
-/* gzip of buf at level 1, as one member. */
-static uint8_t *gzip_of(const uint8_t *buf, size_t len, size_t *out_len)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&zs, len) + 64;
-    uint8_t *out = malloc(cap);
-    zs.next_in = (Bytef *)buf;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    int z = deflate(&zs, Z_FINISH);
-    *out_len = cap - zs.avail_out;
-    deflateEnd(&zs);
-    if (z != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* The reference: inflate in one go, then decode the raw bytes. */
 static int read_in_one_go(profile **out, const uint8_t *gz, size_t len, size_t max_bytes,
                           char *msg, size_t msg_len)
@@ -132,7 +109,7 @@ TEST(gunzip_async_takes_large_inputs_and_inflates_them_exactly)
     size_t raw_len, gz_len;
     uint8_t *raw = raw_big(&raw_len);
     REQUIRE(raw);
-    uint8_t *gz = gzip_of(raw, raw_len, &gz_len);
+    uint8_t *gz = test_gzip(raw, raw_len, 1, &gz_len);
     REQUIRE(gz);
     /* Big enough for the thread (1 MiB compressed), or this tests nothing. */
     CHECK(gz_len > (2u << 20));
@@ -164,7 +141,7 @@ TEST(gunzip_async_errors_equal_inflating_in_one_go)
     size_t raw_len, gz_len;
     uint8_t *raw = raw_big(&raw_len);
     REQUIRE(raw);
-    uint8_t *gz = gzip_of(raw, raw_len, &gz_len);
+    uint8_t *gz = test_gzip(raw, raw_len, 1, &gz_len);
     REQUIRE(gz);
     char what[64];
     /* Cut short: inside the deflate data, inside the trailer. */
@@ -210,10 +187,10 @@ TEST(gunzip_async_errors_equal_inflating_in_one_go)
     memcpy(bad, raw, raw_len);
     bad[raw_len / 2] = 0xff;
     bad[raw_len / 2 + 1] = 0xff;
-    gz = gzip_of(bad, raw_len, &gz_len);
+    gz = test_gzip(bad, raw_len, 1, &gz_len);
     check_same(gz, gz_len, PPROF_DEFAULT_MAX_BYTES, "bad protobuf in the middle");
     free(gz);
-    gz = gzip_of(raw, raw_len - 3, &gz_len);
+    gz = test_gzip(raw, raw_len - 3, 1, &gz_len);
     check_same(gz, gz_len, PPROF_DEFAULT_MAX_BYTES, "protobuf cut short");
     free(gz);
     free(bad);

@@ -654,34 +654,6 @@ TEST(test_malformed__length_past_end_is_rejected)
 
 /* --- gzip --- */
 
-/* gzip of one valid profile, built with zlib. */
-static uint8_t *gzip_bytes(const uint8_t *raw, size_t raw_len, int level,
-                           size_t *out_len)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&zs, raw_len) + 64;
-    uint8_t *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&zs);
-        return NULL;
-    }
-    zs.next_in = (Bytef *)raw;
-    zs.avail_in = (uInt)raw_len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    int z = deflate(&zs, Z_FINISH);
-    *out_len = zs.total_out;
-    deflateEnd(&zs);
-    if (z != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* One gzip member of zero_bytes zeros, streamed a megabyte at a time. */
 static uint8_t *gzip_zeros(size_t zero_bytes, size_t *out_len)
 {
@@ -769,7 +741,7 @@ TEST(test_malformed__limit_is_exact)
     spec_write(&w, &s, NULL);
     REQUIRE(!w.oom);
     size_t gz_len;
-    uint8_t *gz = gzip_bytes(w.buf, w.len, 6, &gz_len);
+    uint8_t *gz = test_gzip(w.buf, w.len, 6, &gz_len);
     REQUIRE(gz);
     pprof_read_options o = PPROF_READ_OPTIONS_INIT;
     profile *p = NULL;
@@ -797,12 +769,12 @@ TEST(test_malformed__gzip_framing_errors_name_an_offset)
     spec_write(&w, &s, NULL);
     REQUIRE(!w.oom);
     size_t gz_len;
-    uint8_t *gz = gzip_bytes(w.buf, w.len, 6, &gz_len);
+    uint8_t *gz = test_gzip(w.buf, w.len, 6, &gz_len);
     REQUIRE(gz);
     size_t half = w.len / 2;
     size_t g1_len, g2_len;
-    uint8_t *g1 = gzip_bytes(w.buf, half, 6, &g1_len);
-    uint8_t *g2 = gzip_bytes(w.buf + half, w.len - half, 6, &g2_len);
+    uint8_t *g1 = test_gzip(w.buf, half, 6, &g1_len);
+    uint8_t *g2 = test_gzip(w.buf + half, w.len - half, 6, &g2_len);
     REQUIRE(g1 && g2);
     uint8_t *buf = malloc(g1_len + g2_len + gz_len + 16);
     REQUIRE(buf);
@@ -836,7 +808,7 @@ TEST(test_malformed__gzip_framing_errors_name_an_offset)
 
     /* gzip of nothing: a valid stream holding an empty message. */
     size_t empty_len;
-    uint8_t *empty = gzip_bytes((const uint8_t *)"", 0, 6, &empty_len);
+    uint8_t *empty = test_gzip((const uint8_t *)"", 0, 6, &empty_len);
     REQUIRE(empty);
     CHECK_EQ_INT(pprof_read(&p, empty, empty_len, NULL), HEARTH_EFORMAT);
     CHECK_EQ_STR(hearth_error_last(), "profile.string_table: missing");
