@@ -1,46 +1,23 @@
 /*
- * gzip decoding, in one go (pprof_gunzip, declared in pprof.h) or on a
- * second thread while the caller reads what has been inflated so far, so
- * that a large profile's decoding overlaps its decompression.
+ * gzip decoding step by step: pprof_gunzip (pprof.h) inflates in one go;
+ * these let a caller inflate in steps of its choosing, for instance beside
+ * the decoder on another thread (render/gunzip_thread.c).
  */
 #ifndef HEARTH_FORMATS_GUNZIP_H
 #define HEARTH_FORMATS_GUNZIP_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct gunzip_async gunzip_async;
+typedef struct gunzip_stream gunzip_stream;
 
-/*
- * Starts inflating gz[0, len) on a new thread into one buffer sized from
- * the gzip trailer (the size of the last member), or returns NULL when that
- * is not worth it or not possible (a small input, an implausible or too
- * large size, no memory, no thread): the caller then uses pprof_gunzip.
- * gz must stay valid until gunzip_async_finish.
- */
-gunzip_async *gunzip_async_start(const uint8_t *gz, size_t len, size_t max_bytes);
-
-/* The buffer being filled; its first gunzip_async_wait() bytes are final. */
-const uint8_t *gunzip_async_data(const gunzip_async *a);
-
-/* Blocks until at least want bytes are inflated or the inflater stopped
- * (*done, then no more will come); returns the number inflated. */
-size_t gunzip_async_wait(gunzip_async *a, size_t want, bool *done);
-
-/*
- * Waits for the thread. Returns 0 and the inflated length when the whole
- * input was inflated into the buffer within max_bytes; -1 otherwise (a
- * corrupt stream, several members, more than the trailer said, a limit):
- * the caller must then inflate again with pprof_gunzip, which reports the
- * error exactly. Either way the buffer stays valid until gunzip_async_free.
- */
-int gunzip_async_finish(gunzip_async *a, size_t *len);
-
-/* After a successful finish: the buffer, now the caller's to free. */
-uint8_t *gunzip_async_take(gunzip_async *a);
-
-/* Joins the thread if still running and frees everything. NULL is fine. */
-void gunzip_async_free(gunzip_async *a);
+/* A stream over gz[0, len) (all members), or NULL on ENOMEM. gz must stay
+ * valid until gunzip_stream_free. */
+gunzip_stream *gunzip_stream_new(const uint8_t *gz, size_t len);
+/* Inflates into dst[*used, *used + room). Returns 1 at the end of the last
+ * member, 0 when the room is used up, or a negative error with its message
+ * (the same messages as pprof_gunzip). */
+int gunzip_stream_step(gunzip_stream *g, uint8_t *dst, size_t *used, size_t room);
+void gunzip_stream_free(gunzip_stream *g);
 
 #endif

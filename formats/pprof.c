@@ -16,7 +16,6 @@
 #include <zlib.h>
 
 #include "error.h"
-#include "gunzip.h"
 #include "legacy_cpu.h"
 #include "pb.h"
 
@@ -35,7 +34,8 @@ typedef struct dec {
     profile_line *lines;    /* scratch for the current location */
     size_t n_lines, cap_lines;
     int saw_time;
-    gunzip_async *ga;       /* the input, still being inflated, or NULL */
+    void *ga;               /* the input, still being inflated, or NULL */
+    const pprof_inflater *inf; /* ga's */
     bool defer;             /* count sample messages, do not decode them */
 } dec;
 
@@ -376,7 +376,7 @@ static int read_comments(pb_reader *r, int w, vec64 *out)
 static bool wait_input(dec *d, pb_reader *r, size_t want)
 {
     bool done;
-    size_t avail = gunzip_async_wait(d->ga, want, &done);
+    size_t avail = d->inf->wait(d->ga, want, &done);
     r->end = r->base + avail;
     return !done && avail >= want;
 }
@@ -524,12 +524,14 @@ out:
 
 /* Decodes raw protobuf bytes (or a legacy CPU profile), from data[0, len)
  * or, with ga, from the buffer ga is still inflating. */
-static int decode(profile **out, const uint8_t *data, size_t len, gunzip_async *ga, bool defer)
+static int decode(profile **out, const uint8_t *data, size_t len, const pprof_inflater *inf,
+                  void *ga, bool defer)
 {
     profile *p = NULL;
     dec d;
     memset(&d, 0, sizeof d);
     d.ga = ga;
+    d.inf = inf;
     d.defer = defer;
     pb_reader r;
     pb_reader_init(&r, data, len);
@@ -592,7 +594,7 @@ int pprof_read(profile **out, const uint8_t *buf, size_t len,
         if (len > opts->max_bytes)
             return hearth_error_set(HEARTH_ELIMIT, "profile of %zu bytes exceeds "
                                     "the limit of %zu bytes", len, opts->max_bytes);
-        rc = decode(&p, buf, len, NULL, opts->defer_samples);
+        rc = decode(&p, buf, len, NULL, NULL, opts->defer_samples);
         if (!rc)
             rc = keep_deferred(p, &raw, buf, len);
         goto out;
@@ -600,24 +602,25 @@ int pprof_read(profile **out, const uint8_t *buf, size_t len,
     /* A large profile is decoded while a second thread inflates it. If the
      * inflater fails, everything starts again in one go, which reports the
      * gzip error (or succeeds, when the trailer's size was only wrong). */
-    gunzip_async *ga = gunzip_async_start(buf, len, opts->max_bytes);
+    const pprof_inflater *inf = opts->inflater;
+    void *ga = inf ? inf->start(buf, len, opts->max_bytes) : NULL;
     if (ga) {
-        rc = decode(&p, gunzip_async_data(ga), 0, ga, opts->defer_samples);
-        if (gunzip_async_finish(ga, &raw_len) == 0) {
-            raw = gunzip_async_take(ga);
-            gunzip_async_free(ga);
+        rc = decode(&p, inf->data(ga), 0, inf, ga, opts->defer_samples);
+        if (inf->finish(ga, &raw_len) == 0) {
+            raw = inf->take(ga);
+            inf->release(ga);
             if (!rc)
                 rc = keep_deferred(p, &raw, raw, raw_len);
             goto out;
         }
         profile_destroy(p);
         p = NULL;
-        gunzip_async_free(ga);
+        inf->release(ga);
     }
     rc = pprof_gunzip(&raw, &raw_len, buf, len, opts->max_bytes);
     if (rc)
         return rc;
-    rc = decode(&p, raw, raw_len, NULL, opts->defer_samples);
+    rc = decode(&p, raw, raw_len, NULL, NULL, opts->defer_samples);
     if (!rc)
         rc = keep_deferred(p, &raw, raw, raw_len);
 out:

@@ -5,10 +5,31 @@
 #ifndef HEARTH_FORMATS_PPROF_H
 #define HEARTH_FORMATS_PPROF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "profile.h"
+
+/*
+ * Something that inflates a gzip'd input beside the decoder, so that
+ * pprof_read reads what is inflated so far instead of waiting for all of
+ * it (render/gunzip_thread.c runs one on a second thread; formats/ knows
+ * no threads). start returns NULL when it is not worth it; data is the
+ * buffer being filled; wait blocks until at least want bytes are final or
+ * no more will come (*done) and returns how many are; finish returns 0 and
+ * the length when all was inflated within max_bytes, else -1 (pprof_read
+ * then inflates again in one go, which reports the error); take hands the
+ * buffer over after a successful finish; release frees the rest.
+ */
+typedef struct pprof_inflater {
+    void *(*start)(const uint8_t *gz, size_t len, size_t max_bytes);
+    const uint8_t *(*data)(void *a);
+    size_t (*wait)(void *a, size_t want, bool *done);
+    int (*finish)(void *a, size_t *len);
+    uint8_t *(*take)(void *a);
+    void (*release)(void *a);
+} pprof_inflater;
 
 typedef struct pprof_read_options {
     /* Largest decompressed size accepted; a gzip bomb becomes HEARTH_ELIMIT
@@ -18,10 +39,12 @@ typedef struct pprof_read_options {
      * them once with pprof_samples_next, which then costs no memory per
      * sample. Everything else is decoded and validated as usual. */
     bool defer_samples;
+    /* Inflate beside the decoder with this (NULL: in one go first). */
+    const pprof_inflater *inflater;
 } pprof_read_options;
 
 #define PPROF_DEFAULT_MAX_BYTES ((size_t)1 << 30)
-#define PPROF_READ_OPTIONS_INIT { PPROF_DEFAULT_MAX_BYTES, false }
+#define PPROF_READ_OPTIONS_INIT { PPROF_DEFAULT_MAX_BYTES, false, NULL }
 
 /* 1 if buf starts with the gzip magic 1f 8b. */
 int pprof_is_gzip(const uint8_t *buf, size_t len);

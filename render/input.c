@@ -8,6 +8,7 @@
  * half-written file.
  */
 #include "cli.h"
+#include "gunzip_thread.h"
 #include "fetch.h"
 
 #include <errno.h>
@@ -281,6 +282,7 @@ int cli_load_input(profile **out, input_kind *kind, const char *path,
         pprof_read_options o = PPROF_READ_OPTIONS_INIT;
         o.max_bytes = max_bytes;
         o.defer_samples = fn != NULL;
+        o.inflater = &gunzip_thread;
         rc = pprof_read(out, buf, len, &o);
         if (kind)
             *kind = INPUT_PPROF;

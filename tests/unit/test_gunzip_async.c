@@ -8,7 +8,7 @@
 #include <zlib.h>
 
 #include "../../formats/error.h"
-#include "../../formats/gunzip.h"
+#include "../../render/gunzip_thread.h"
 #include "../../formats/pprof.h"
 #include "../test.h"
 
@@ -63,7 +63,7 @@ static int read_in_one_go(profile **out, const uint8_t *gz, size_t len, size_t m
     hearth_error_clear();
     int rc = pprof_gunzip(&raw, &raw_len, gz, len, max_bytes);
     if (!rc) {
-        pprof_read_options o = {max_bytes, false};
+        pprof_read_options o = {max_bytes, false, NULL};
         rc = pprof_read(out, raw, raw_len, &o);
     }
     snprintf(msg, msg_len, "%s", rc ? hearth_error_last() : "");
@@ -81,7 +81,7 @@ static void check_same(const uint8_t *gz, size_t len, size_t max_bytes, const ch
     uint8_t *copy = malloc(len);
     memcpy(copy, gz, len);
     hearth_error_clear();
-    pprof_read_options o = {max_bytes, false};
+    pprof_read_options o = {max_bytes, false, &gunzip_thread};
     int rc = pprof_read(&got, copy, len, &o);
     const char *msg = rc ? hearth_error_last() : "";
     if (rc != want_rc || strcmp(msg, want_msg))
