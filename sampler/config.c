@@ -152,6 +152,16 @@ void config_from_env(config *c)
         else
             c->cpu_hz = (uint32_t)n;
     }
+    if ((v = getenv("HEARTH_CPU_TIMER")) && *v) {
+        if (!strcasecmp(v, "perf"))
+            c->cpu_timer = CPU_TIMER_PERF;
+        else if (!strcasecmp(v, "posix"))
+            c->cpu_timer = CPU_TIMER_POSIX;
+        else if (!strcasecmp(v, "itimer"))
+            c->cpu_timer = CPU_TIMER_ITIMER;
+        else
+            warn("HEARTH_CPU_TIMER", v, "not perf, posix or itimer", "perf");
+    }
     double secs;
     if ((v = getenv("HEARTH_CPU_SECONDS")) && *v) {
         if (config_parse_seconds(v, &secs) || secs <= 0)

@@ -11,6 +11,9 @@
 
 #define CONFIG_PATH_MAX 1024
 
+/* The CPU sampler's clocks, in the order they are tried (cpu_timers.c). */
+enum { CPU_TIMER_PERF = 0, CPU_TIMER_POSIX, CPU_TIMER_ITIMER };
+
 typedef struct config {
     char out_prefix[CONFIG_PATH_MAX]; /* HEARTH_OUT, default "./hearth" */
     uint64_t alloc_rate;              /* HEARTH_ALLOC_RATE: mean bytes between
@@ -29,6 +32,8 @@ typedef struct config {
                                          every request must carry, "" = none */
     bool cpu;                         /* HEARTH_CPU: profile CPU for the whole run */
     uint32_t cpu_hz;                  /* HEARTH_CPU_HZ, default 100, 1..1000 */
+    int cpu_timer;                    /* HEARTH_CPU_TIMER: the first clock tried,
+                                         CPU_TIMER_PERF (default), _POSIX, _ITIMER */
     double cpu_seconds;               /* HEARTH_CPU_SECONDS: length of a profile the
                                          dump signal starts, default 10 */
     double timeline_interval_s;       /* HEARTH_TIMELINE_INTERVAL, default 1;

@@ -103,6 +103,8 @@ static int build_cb(profile **out, const procmap *maps, size_t n_maps, const cha
  * is not NULL; under ctl_lock. */
 static int finish(const char *path, profile **out)
 {
+    char clocks[256];
+    cpu_timers_describe(clocks, sizeof clocks);
     cpu_timers_stop();
     atomic_store_explicit(&cpu_g.gen, 0, memory_order_release);
     wait_handlers();
@@ -110,7 +112,7 @@ static int finish(const char *path, profile **out)
     S.running = false;
     cpu_profile_info info = {S.hz, S.start_ns, clock_ns(CLOCK_MONOTONIC) - S.start_mono,
                              atomic_exchange(&cpu_g.dropped, 0), cpu_timers_unarmed(), S.note,
-                             !arch_ticks_constant()};
+                             clocks, !arch_ticks_constant()};
     build_ctx c = {&info};
     int rc = out ? dump_profile_build(out, "cpu", build_cb, &c)
                  : dump_profile(path, "cpu", build_cb, &c);
@@ -211,7 +213,7 @@ static int start_locked(double seconds, const char *who)
     S.deadline_mono = seconds > 0 ? S.start_mono + (int64_t)(seconds * 1e9) : 0;
     atomic_store(&cpu_g.dropped, 0);
     atomic_store_explicit(&cpu_g.gen, S.gen, memory_order_release);
-    if (cpu_timers_start(S.hz, S.note, sizeof S.note)) {
+    if (cpu_timers_start(S.hz, cfg->cpu_timer, S.note, sizeof S.note)) {
         atomic_store_explicit(&cpu_g.gen, 0, memory_order_release);
         cpu_agg_fini(&S.agg);
         own_say("hearth: %s: %s; CPU profiling is off", who, S.note);
@@ -316,6 +318,7 @@ static void fork_child(void)
 {
     cfi_table_fork_child();
     threads_fork_child();
+    cpu_timers_fork_child();
     /* The session belongs to the parent: the child has no timers and no
      * drainer. Its memory is released; the ring is reset at the next
      * start. */

@@ -165,6 +165,8 @@ static int add_comments(profile *p, cpu_agg *a, const cpu_profile_info *info)
              objects, rows, bytes >> 10, (double)build_ns / 1e6, failed);
     if (profile_add_comment(p, msg))
         return HEARTH_ENOMEM;
+    if (info->clocks && *info->clocks && profile_add_comment(p, info->clocks))
+        return HEARTH_ENOMEM;
     if (info->note && *info->note && profile_add_comment(p, info->note))
         return HEARTH_ENOMEM;
     if (info->unarmed) {

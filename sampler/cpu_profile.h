@@ -53,6 +53,7 @@ typedef struct cpu_profile_info {
     uint64_t dropped_ring;   /* periods lost to a full ring */
     uint64_t unarmed;        /* threads a timer could not be armed on */
     const char *note;        /* the timer fallback, or "" */
+    const char *clocks;      /* which clocks drove the session (cpu_timers_describe) */
     bool cost_approx;        /* the handler's clock (arch_ticks) may change
                                 rate: its cost is approximate */
 } cpu_profile_info;

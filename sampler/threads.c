@@ -250,13 +250,15 @@ void threads_fork_parent(void)
 void threads_fork_child(void)
 {
     /* Only the forking thread lives on, under a new tid, without timers
-     * (POSIX timers are not inherited). */
+     * (POSIX timers are not inherited; perf events' descriptors are, and
+     * are closed). */
     pid_t old = hearth_thread.tid;
     hearth_thread.tid = gettid();
     for (uint32_t i = 0; i < THREADS_MAX; i++) {
         thread_entry *e = &registry[i];
         if (e->state == THREAD_FREE)
             continue;
+        cpu_timers_fork_child_entry(e);
         if (e->state == THREAD_LIVE && old && e->tid == old && !e->external) {
             e->tid = hearth_thread.tid;
             e->armed = false;

@@ -40,8 +40,10 @@ typedef struct thread_entry {
     void *arg;
     uint32_t n_create_pcs;        /* the creating stack, leaf first */
     uintptr_t create_pcs[THREADS_CREATE_DEPTH];
-    timer_t timer;                /* the thread's CPU timer (cpu_timers.c) */
+    timer_t timer;                /* the thread's POSIX CPU timer, or */
+    int perf_fd;                  /* its perf task-clock event (cpu_timers.c) */
     bool armed;
+    bool perf;                    /* armed with perf_fd, not timer */
 } thread_entry;
 
 /* Records the calling thread's tid and stack bounds in hearth_thread (it

@@ -1,7 +1,8 @@
 # The CPU sampler inside real processes (LD_PRELOAD): fairness and totals
 # across threads, callers through libc without frame pointers, truncation
 # of deep stacks, the API, the dump signal, refusal when the program owns
-# SIGPROF, the setitimer fallback, the CFI unwinder against libgcc's, and
+# SIGPROF, the clocks (perf events, POSIX timers, setitimer) and their
+# fallbacks, short bursts on a fixed pace, the CFI unwinder against libgcc's, and
 # a 1000 Hz stress run with malloc storms, dlopen/dlclose, fork and thread
 # churn whose profiles go tool pprof must read.
 . tests/cli/lib.sh
@@ -25,6 +26,7 @@ build "$TMP/work" tests/workloads/cpu_work.c -pthread -ldl || not_ok build_cpu_w
 build "$TMP/stress" tests/workloads/stress.c -pthread -ldl || not_ok build_stress
 build "$TMP/dlib.so" tests/workloads/cpu_dlib.c -shared -fPIC || not_ok build_dlib
 build "$TMP/notimers.so" tests/workloads/cpu_no_timers.c -shared -fPIC || not_ok build_notimers
+build "$TMP/noperf.so" tests/workloads/cpu_no_perf.c -shared -fPIC -ldl || not_ok build_noperf
 build "$TMP/unwind_check" tests/workloads/cpu_unwind_check.c -I. "$LIBA" \
     -lz -ldwarf -lm -lpthread -ldl || not_ok build_unwind_check
 
@@ -64,6 +66,74 @@ if [ -n "$ns" ] && [ "$ns" -ge 3600000000 ] && [ "$ns" -le 4400000000 ]; then
     ok "two_busy_threads_for_2s_show_4s_of_cpu ($ns ns)"
 else
     not_ok two_busy_threads_for_2s_show_4s_of_cpu "total cpu ${ns:-none}"
+fi
+
+# A service's pattern: two threads woken every 8 ms that each burn 2 ms,
+# the first half in pulse_first and the second in pulse_second. Kernel
+# POSIX CPU timers are checked only at the tick, so with them the samples
+# fall at one phase of the burst (all in one function, or none at all);
+# the perf task-clock clock must count the threads' CPU time in full
+# (+/- 10%) and split it by where it went: each function and each thread
+# 50% +/- 15% (about 400 samples).
+bursts_check() { # bursts_check NAME FILE OUT -> ok/not_ok
+    name=$1 f=$2 out=$3
+    want=$(awk '/^cpu / { printf "%.0f", $2 * 1e9 }' "$out")
+    ns=$([ -n "$f" ] && total_cpu "$f")
+    split=$([ -n "$f" ] && "$HEARTH" fold --sample-index samples "$f" |
+        awk '{ n = $NF; all += n
+               if ($0 ~ /;pulse_first;/) a += n; if ($0 ~ /;pulse_second;/) b += n }
+             END { printf "%d %d %d", a, b, all }')
+    tags=$([ -n "$f" ] && go tool pprof -tags "$f" 2>&1 |
+        awk '/: pulse-[01]$/ { gsub(/[(%):]/, "", $2); print $2 }' | tr '\n' ' ')
+    if [ -n "$ns" ] && [ -n "$want" ] && awk -v n="$ns" -v w="$want" -v s="$split" -v t="$tags" 'BEGIN {
+            split(s, x, " "); split(t, y, " ")
+            exit !(w > 0 && n >= 0.9 * w && n <= 1.1 * w && x[1] + x[2] > 0 &&
+                   x[1] >= 0.35 * (x[1] + x[2]) && x[1] <= 0.65 * (x[1] + x[2]) &&
+                   y[1] >= 35 && y[1] <= 65 && y[2] >= 35 && y[2] <= 65) }'; then
+        ok "$name ($ns of $want ns; pulse_first, pulse_second, all: $split; threads $tags%)"
+    else
+        not_ok "$name" "total ${ns:-none} of ${want:-none} ns; first second all: $split; threads: $tags; $(cat "$out")"
+    fi
+}
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/p" HEARTH_CPU=1 LD_PRELOAD="$LIB" "$TMP/work" bursts 2 8 2 8 \
+    >"$TMP/p.out" 2>"$TMP/p.err"
+f=$(one "$W/p.*.cpu.pb.gz")
+bursts_check short_bursts_are_counted_in_full_and_in_proportion "$f" "$TMP/p.out"
+if [ -n "$f" ] && "$HEARTH" info "$f" | grep -q "comment: .*CPU clock: [1-9][0-9]* threads on perf task-clock events (user and system time), 0 on POSIX"; then
+    ok "profile_names_its_clock ($("$HEARTH" info "$f" | grep -o 'CPU clock: [^(]*'))"
+else
+    not_ok profile_names_its_clock "$([ -n "$f" ] && "$HEARTH" info "$f")"
+fi
+
+# Where the kernel refuses kernel time (perf_event_paranoid 2, not
+# privileged), the events count user time: still in full for work that
+# stays in user mode, and the profile says so.
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/k" HEARTH_CPU=1 HEARTH_TEST_NO_PERF=kernel \
+    LD_PRELOAD="$TMP/noperf.so:$LIB" "$TMP/work" threads 2 2 >/dev/null 2>"$TMP/k.err"
+f=$(one "$W/k.*.cpu.pb.gz")
+ns=$([ -n "$f" ] && total_cpu "$f")
+if [ -n "$ns" ] && [ "$ns" -ge 3000000000 ] && [ "$ns" -le 4400000000 ] && [ ! -s "$TMP/k.err" ] &&
+        "$HEARTH" info "$f" | grep -q "comment: .*perf task-clock events (user time only"; then
+    ok "user_time_only_where_kernel_time_is_refused ($ns ns)"
+else
+    not_ok user_time_only_where_kernel_time_is_refused "${ns:-none} ns: $(cat "$TMP/k.err"; [ -n "$f" ] && "$HEARTH" info "$f")"
+fi
+
+# No perf events at all (paranoid 3, seccomp): POSIX CPU timers, one
+# stderr line and a comment that say so, and busy threads still counted.
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/x" HEARTH_CPU=1 HEARTH_TEST_NO_PERF=all \
+    LD_PRELOAD="$TMP/noperf.so:$LIB" "$TMP/work" threads 2 2 >/dev/null 2>"$TMP/x.err"
+f=$(one "$W/x.*.cpu.pb.gz")
+ns=$([ -n "$f" ] && total_cpu "$f")
+if [ -n "$ns" ] && [ "$ns" -ge 3600000000 ] && [ "$ns" -le 4400000000 ] &&
+        [ "$(wc -l <"$TMP/x.err")" -eq 1 ] && grep -q "perf task-clock events are unavailable" "$TMP/x.err" &&
+        "$HEARTH" info "$f" | grep -q "comment: .*CPU clock: 0 threads on perf.*, [1-9][0-9]* on POSIX"; then
+    ok "falls_back_to_posix_timers_and_says_so ($ns ns; $(cat "$TMP/x.err" | cut -c1-60)...)"
+else
+    not_ok falls_back_to_posix_timers_and_says_so "${ns:-none} ns: $(cat "$TMP/x.err"; [ -n "$f" ] && "$HEARTH" info "$f")"
 fi
 
 # The comparator of glibc's qsort in an -O2 -fomit-frame-pointer binary:
@@ -165,10 +235,11 @@ else
     not_ok refuses_when_program_uses_sigprof "rc=$rc own=$own: $(cat "$TMP/p.err")"
 fi
 
-# Per-thread timers unavailable: setitimer drives sampling, the profile
-# says so in its comments.
+# Neither perf events nor per-thread timers: setitimer drives sampling,
+# the profile says so in its comments.
 rm -f "$W"/*
-timeout 60 env HEARTH_OUT="$W/n" HEARTH_CPU=1 LD_PRELOAD="$TMP/notimers.so:$LIB" "$TMP/work" threads 1 1 \
+timeout 60 env HEARTH_OUT="$W/n" HEARTH_CPU=1 HEARTH_TEST_NO_PERF=all \
+    LD_PRELOAD="$TMP/noperf.so:$TMP/notimers.so:$LIB" "$TMP/work" threads 1 1 \
     >/dev/null 2>"$TMP/n.err"
 f=$(one "$W/n.*.cpu.pb.gz")
 ns=$([ -n "$f" ] && total_cpu "$f")
@@ -187,10 +258,46 @@ else
     not_ok cfi_unwinder_matches_libgcc "$(tail -5 "$TMP/u.out")"
 fi
 
+# Events take a descriptor per thread, never more than half the limit:
+# with 32 descriptors and 16 busy threads some threads get POSIX timers,
+# every thread is still counted, and the program keeps descriptors free.
+rm -f "$W"/*
+(ulimit -n 32 && timeout 60 env HEARTH_OUT="$W/d" HEARTH_CPU=1 LD_PRELOAD="$LIB" \
+    "$TMP/work" threads 16 0.1 >/dev/null 2>"$TMP/d.err")
+f=$(one "$W/d.*.cpu.pb.gz")
+ns=$([ -n "$f" ] && total_cpu "$f")
+clocks=$([ -n "$f" ] && "$HEARTH" info "$f" | grep -o 'CPU clock: [0-9]* threads on perf.*, [0-9]* on POSIX')
+if [ -n "$ns" ] && [ "$ns" -ge 1300000000 ] && [ "$ns" -le 1900000000 ] && [ ! -s "$TMP/d.err" ] &&
+        echo "$clocks" | grep -q "CPU clock: [1-9][0-9]* threads.*, [1-9][0-9]* on POSIX"; then
+    ok "perf_events_leave_half_the_descriptors_free ($ns ns; $clocks)"
+else
+    not_ok perf_events_leave_half_the_descriptors_free "${ns:-none} ns; $clocks; $(cat "$TMP/d.err")"
+fi
+
+# HEARTH_CPU_TIMER picks the first clock tried; no stderr line for a
+# clock that was asked for.
+for t in posix itimer; do
+    rm -f "$W"/*
+    timeout 60 env HEARTH_OUT="$W/c" HEARTH_CPU=1 HEARTH_CPU_TIMER=$t LD_PRELOAD="$LIB" \
+        "$TMP/work" threads 1 1 >/dev/null 2>"$TMP/c.err"
+    f=$(one "$W/c.*.cpu.pb.gz")
+    case $t in
+    posix) want="CPU clock: 0 threads on perf.*, [1-9][0-9]* on POSIX" ;;
+    itimer) want="CPU clock: setitimer" ;;
+    esac
+    ns=$([ -n "$f" ] && total_cpu "$f")
+    if [ -n "$f" ] && "$HEARTH" info "$f" | grep -q "comment: .*$want" && [ ! -s "$TMP/c.err" ] &&
+            [ "${ns:-0}" -ge 800000000 ]; then
+        ok "cpu_timer_${t}_is_used_when_asked ($ns ns)"
+    else
+        not_ok "cpu_timer_${t}_is_used_when_asked" "$(cat "$TMP/c.err"; [ -n "$f" ] && "$HEARTH" info "$f")"
+    fi
+done
+
 # Bad settings: one line each, defaults kept.
-HEARTH_OUT="$W/x" HEARTH_CPU=maybe HEARTH_CPU_HZ=5000 HEARTH_CPU_SECONDS=-1 LD_PRELOAD="$LIB" \
-    "$TMP/work" threads 1 0.1 >/dev/null 2>"$TMP/x.err"
-if [ "$(grep -c '^hearth: HEARTH_CPU' "$TMP/x.err")" -eq 3 ]; then
+HEARTH_OUT="$W/x" HEARTH_CPU=maybe HEARTH_CPU_HZ=5000 HEARTH_CPU_SECONDS=-1 HEARTH_CPU_TIMER=sundial \
+    LD_PRELOAD="$LIB" "$TMP/work" threads 1 0.1 >/dev/null 2>"$TMP/x.err"
+if [ "$(grep -c '^hearth: HEARTH_CPU' "$TMP/x.err")" -eq 4 ]; then
     ok bad_cpu_settings_warn_once_each
 else
     not_ok bad_cpu_settings_warn_once_each "$(cat "$TMP/x.err")"

@@ -13,6 +13,13 @@
  *                      returned what they should
  *   sigprof SECONDS    the program's own SIGPROF handler and ITIMER_PROF;
  *                      prints how many of its signals it got
+ *   bursts N SECONDS BURST_MS PACE_MS
+ *                      N threads ("pulse-0".."pulse-N-1"), each woken on an
+ *                      absolute PACE_MS grid for SECONDS of wall time, burn
+ *                      BURST_MS of CPU per wake-up, the first half in
+ *                      pulse_first and the second in pulse_second (a
+ *                      service's requests: shorter than a kernel tick, on
+ *                      a fixed pace); prints "cpu S", the threads' total
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -57,6 +64,45 @@ static void *burner(void *arg)
     snprintf(name, sizeof name, "burn-%d", (int)(intptr_t)arg);
     pthread_setname_np(pthread_self(), name);
     burn(burn_seconds);
+    return NULL;
+}
+
+static double pulse_seconds, pulse_burst, pulse_pace;
+static double pulse_cpu[64];
+
+__attribute__((noipa)) static void pulse_first(double seconds)
+{
+    burn(seconds);
+    sink++;
+}
+
+__attribute__((noipa)) static void pulse_second(double seconds)
+{
+    burn(seconds);
+    sink += 2; /* differs from pulse_first: never folded into one */
+}
+
+static void *pulser(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char name[16];
+    snprintf(name, sizeof name, "pulse-%d", id);
+    pthread_setname_np(pthread_self(), name);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    long pace_ns = (long)(pulse_pace * 1e6);
+    long wakes = (long)(pulse_seconds * 1e3 / pulse_pace);
+    for (long i = 0; i < wakes; i++) {
+        next.tv_nsec += pace_ns;
+        while (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        pulse_first(pulse_burst / 2e3);
+        pulse_second(pulse_burst / 2e3);
+    }
+    pulse_cpu[id] = thread_cpu();
     return NULL;
 }
 
@@ -117,6 +163,26 @@ int main(int argc, char **argv)
             pthread_create(&th[i], NULL, burner, (void *)(intptr_t)i);
         for (int i = 0; i < n; i++)
             pthread_join(th[i], NULL);
+        return 0;
+    }
+    if (argc >= 6 && !strcmp(argv[1], "bursts")) {
+        int n = atoi(argv[2]);
+        pulse_seconds = atof(argv[3]);
+        pulse_burst = atof(argv[4]);
+        pulse_pace = atof(argv[5]);
+        if (n > 64)
+            n = 64;
+        if (pulse_pace <= 0)
+            return 2;
+        pthread_t th[64];
+        for (int i = 0; i < n; i++)
+            pthread_create(&th[i], NULL, pulser, (void *)(intptr_t)i);
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            pthread_join(th[i], NULL);
+            total += pulse_cpu[i];
+        }
+        printf("cpu %.6f\n", total);
         return 0;
     }
     if (argc >= 3 && (!strcmp(argv[1], "qsort") || !strcmp(argv[1], "sorts"))) {
