@@ -20,6 +20,10 @@
  *                      pulse_first and the second in pulse_second (a
  *                      service's requests: shorter than a kernel tick, on
  *                      a fixed pace); prints "cpu S", the threads' total
+ *   pingpong ROUNDS    main and a second thread pass a byte back and forth
+ *                      over two pipes ROUNDS times (two context switches
+ *                      per round trip when both share one CPU); prints
+ *                      "us per round trip X"
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -32,6 +36,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static double thread_cpu(void)
 {
@@ -103,6 +108,18 @@ static void *pulser(void *arg)
         pulse_second(pulse_burst / 2e3);
     }
     pulse_cpu[id] = thread_cpu();
+    return NULL;
+}
+
+static int ping[2], pong[2];
+
+static void *ponger(void *arg)
+{
+    long rounds = (long)(intptr_t)arg;
+    char c;
+    for (long i = 0; i < rounds; i++)
+        if (read(ping[0], &c, 1) != 1 || write(pong[1], &c, 1) != 1)
+            break;
     return NULL;
 }
 
@@ -183,6 +200,24 @@ int main(int argc, char **argv)
             total += pulse_cpu[i];
         }
         printf("cpu %.6f\n", total);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "pingpong")) {
+        long rounds = atol(argv[2]);
+        if (rounds <= 0 || pipe(ping) || pipe(pong))
+            return 2;
+        pthread_t th;
+        pthread_create(&th, NULL, ponger, (void *)(intptr_t)rounds);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        char c = 'x';
+        for (long i = 0; i < rounds; i++)
+            if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+                return 1;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        pthread_join(th, NULL);
+        printf("us per round trip %.3f\n",
+               ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / (double)rounds);
         return 0;
     }
     if (argc >= 3 && (!strcmp(argv[1], "qsort") || !strcmp(argv[1], "sorts"))) {
