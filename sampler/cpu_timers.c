@@ -118,7 +118,10 @@ static int arm_perf(thread_entry *e, int hz)
         errno = EMFILE;
         return -1;
     }
+    uint64_t id = 0;
+    ioctl(fd, PERF_EVENT_IOC_ID, &id);
     e->perf_fd = fd;
+    e->perf_id = id;
     e->perf = true;
     e->armed = true;
     atomic_fetch_add(&armed_perf, 1);
@@ -168,10 +171,20 @@ static int arm(thread_entry *e, int hz)
     return arm_posix(e, hz);
 }
 
+/* Closes e's event only if its descriptor still holds it: a service that
+ * closed every descriptor (daemonizing) and opened files since may have
+ * its own file under that number, which must not be closed for it. */
+static void close_event(const thread_entry *e)
+{
+    uint64_t id;
+    if (ioctl(e->perf_fd, PERF_EVENT_IOC_ID, &id) == 0 && id == e->perf_id)
+        close(e->perf_fd);
+}
+
 static void disarm(thread_entry *e)
 {
     if (e->armed && e->perf)
-        close(e->perf_fd);
+        close_event(e);
     else if (e->armed)
         timer_delete(e->timer);
     e->armed = false;
@@ -305,7 +318,7 @@ void cpu_timers_fork_child_entry(thread_entry *e)
     /* The child's copy of the parent's event: closing it leaves the
      * parent's thread counted (the parent holds its own descriptor). */
     if (e->armed && e->perf)
-        close(e->perf_fd);
+        close_event(e);
     e->armed = false;
     e->perf = false;
 }

@@ -42,6 +42,7 @@ typedef struct thread_entry {
     uintptr_t create_pcs[THREADS_CREATE_DEPTH];
     timer_t timer;                /* the thread's POSIX CPU timer, or */
     int perf_fd;                  /* its perf task-clock event (cpu_timers.c) */
+    uint64_t perf_id;             /* the event's id, to know the descriptor is still ours */
     bool armed;
     bool perf;                    /* armed with perf_fd, not timer */
 } thread_entry;

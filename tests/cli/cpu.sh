@@ -274,6 +274,19 @@ else
     not_ok perf_events_leave_half_the_descriptors_free "${ns:-none} ns; $clocks; $(cat "$TMP/d.err")"
 fi
 
+# A service that closes every descriptor (daemonizing) while a profile
+# runs and opens its own files under the same numbers: stopping the
+# profile must not close them.
+rm -f "$W"/*
+mkdir -p "$TMP/dfiles"
+if timeout 60 env HEARTH_OUT="$W/g" HEARTH_TIMELINE_INTERVAL=off LD_PRELOAD="$LIB" \
+        "$TMP/work" daemon "$W/g.pb.gz" "$TMP/dfiles" >"$TMP/g.out" 2>"$TMP/g.err" &&
+        "$HEARTH" info "$W/g.pb.gz" >/dev/null; then
+    ok "stopping_leaves_the_services_own_descriptors_open"
+else
+    not_ok stopping_leaves_the_services_own_descriptors_open "$(cat "$TMP/g.out" "$TMP/g.err")"
+fi
+
 # HEARTH_CPU_TIMER picks the first clock tried; no stderr line for a
 # clock that was asked for.
 for t in posix itimer; do

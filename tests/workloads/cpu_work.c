@@ -20,6 +20,11 @@
  *                      pulse_first and the second in pulse_second (a
  *                      service's requests: shorter than a kernel tick, on
  *                      a fixed pace); prints "cpu S", the threads' total
+ *   daemon PATH DIR    hearth_cpu_start, then what a daemonizing service
+ *                      does: close every descriptor from 3 up and open
+ *                      its own files (DIR/f0..f15, taking the numbers the
+ *                      sampler's descriptors had); hearth_cpu_stop(PATH);
+ *                      exit 0 if every one of its files is still open
  *   pingpong ROUNDS    main and a second thread pass a byte back and forth
  *                      over two pipes ROUNDS times (two context switches
  *                      per round trip when both share one CPU); prints
@@ -27,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -263,6 +269,33 @@ int main(int argc, char **argv)
         ok &= stop(argv[2]) == 0;
         ok &= stop(argv[2]) == -1; /* nothing to stop */
         return ok ? 0 : 1;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "daemon")) {
+        start_fn start = (start_fn)dlsym(RTLD_DEFAULT, "hearth_cpu_start");
+        stop_fn stop = (stop_fn)dlsym(RTLD_DEFAULT, "hearth_cpu_stop");
+        if (!start || !stop || start() != 0)
+            return 2;
+        burn(0.2);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        int fds[16];
+        for (int i = 0; i < 16; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/f%d", argv[3], i);
+            fds[i] = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (fds[i] < 0)
+                return 3;
+        }
+        burn(0.2);
+        if (stop(argv[2]) != 0)
+            return 4;
+        int lost = 0;
+        for (int i = 0; i < 16; i++)
+            if (write(fds[i], "kept\n", 5) != 5) {
+                printf("file %d (descriptor %d) was closed\n", i, fds[i]);
+                lost++;
+            }
+        return lost ? 1 : 0;
     }
     if (argc >= 3 && !strcmp(argv[1], "sigprof")) {
         struct sigaction sa;
