@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ static struct {
     bool layout_ok;             /* the heap counters can be trusted */
     bool overflow_told;         /* under tick_lock */
     bool failed;                /* under open_lock: creating failed */
+    dev_t dev;                  /* the file's identity, set before fd: */
+    ino_t ino;                  /*   a descriptor number is reused once closed */
     char path[CONFIG_PATH_MAX + 64]; /* the file's name once created */
 } R = {
     .fd = -1,
@@ -103,6 +106,11 @@ static int open_file(void)
         return -1;
     }
     memcpy(R.path, path, sizeof R.path);
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        R.dev = st.st_dev;
+        R.ino = st.st_ino;
+    }
     char exe[1024];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -133,8 +141,32 @@ static int get_fd(void)
     return fd;
 }
 
+/*
+ * Whether fd still is the timeline's file. A service that closes every
+ * descriptor (daemonizing) and opens its own files can own fd's number
+ * by now; writing would put timeline lines into its file. Then the
+ * timeline stops, with one line on stderr. (A close and reopen between
+ * this check and the write is not caught; the window is one system call.)
+ */
+static bool still_ours(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_dev == R.dev && st.st_ino == R.ino)
+        return true;
+    if (atomic_exchange(&R.on, 0)) {
+        char msg[CONFIG_PATH_MAX + 160];
+        snprintf(msg, sizeof msg,
+                 "hearth: %s: the program closed the timeline's descriptor; the timeline is off\n",
+                 R.path);
+        say(msg);
+    }
+    return false;
+}
+
 static void event_to(int fd, const char *kind, const char *detail)
 {
+    if (!still_ours(fd))
+        return;
     char line[4096];
     size_t n = timeline_format_event(line, sizeof line, now_s(), kind, detail);
     if (n == 0) {
@@ -208,6 +240,10 @@ static void tick(void)
     tl_proc_read(&t);
     char line[512];
     size_t n = timeline_format_tick(line, sizeof line, &t);
+    if (!still_ours(fd)) {
+        pthread_mutex_unlock(&R.tick_lock);
+        return;
+    }
     write_all(fd, line, n);
     tl_proc_dl_changes(on_dl_change);
     if (!R.overflow_told && tl_counters_overflowed()) {
@@ -276,7 +312,7 @@ static void fork_child(void)
      * whole). Then the child gets a file of its own, on the same time
      * axis as its parent. */
     int parent_fd = atomic_load(&R.fd);
-    if (parent_fd >= 0) {
+    if (parent_fd >= 0 && still_ours(parent_fd)) {
         char detail[64];
         snprintf(detail, sizeof detail, "child=%ld", (long)getpid());
         event_to(parent_fd, "fork", detail);
