@@ -108,10 +108,12 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pc
     return n;
 }
 
-static inline __attribute__((always_inline)) void record(void *p, size_t size)
+static inline __attribute__((always_inline)) void record(void *p, size_t size, uintptr_t leaf)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
     uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth);
+    if (leaf && depth)
+        pcs[0] = leaf;
     /* Every walk counts, kept or dropped: the table speeds them all up. */
     uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
     if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
@@ -129,7 +131,8 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 
-__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+static inline __attribute__((always_inline)) void sample_slow(void *p, size_t size,
+                                                               uintptr_t leaf)
 {
     heap_thread *t = &hearth_tls;
     if (t->busy) {
@@ -159,9 +162,21 @@ __attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
         }
     }
     if (p)
-        record(p, size);
+        record(p, size, leaf);
     t->countdown = next_countdown(t, rate);
     t->busy = 0;
+}
+
+/* Both entry points walk from their own frame (sample_slow, record and
+ * sample_stack are inlined into them). */
+__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+{
+    sample_slow(p, size, 0);
+}
+
+__attribute__((noinline)) void heap_sample_slow_leaf(void *p, size_t size, uintptr_t leaf_pc)
+{
+    sample_slow(p, size, leaf_pc);
 }
 
 void heap_account_free(uint32_t stack, uint64_t size)
