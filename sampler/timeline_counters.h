@@ -113,19 +113,12 @@ static inline void timeline_count_free_heap(tl_slot *s, uint64_t h)
     tl_add(&s->free_objects, 1);
 }
 
-/* A free of a block of `bytes` usable bytes (taken before it was freed). */
-static inline void timeline_count_free_bytes(uint64_t bytes)
-{
-    tl_slot *s = tl_self();
-    tl_add(&s->free_chunk, bytes + 8);
-    tl_add(&s->free_objects, 1);
-}
-
 typedef struct tl_totals {
     uint64_t alloc_bytes, alloc_objects, free_bytes, free_objects;
 } tl_totals;
 
-/* Sums every slot and the retired total; slots of threads that exited at
+/* Sums every slot and the retired total, in usable bytes (as
+ * malloc_usable_size counts them) and blocks; slots of threads that exited at
  * least two ticks ago (tick = the caller's tick number) are folded into
  * the retired total and freed. Ticker thread only. */
 void tl_counters_sum(tl_totals *out, uint32_t tick);
