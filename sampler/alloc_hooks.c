@@ -5,11 +5,12 @@
  * recurse, and allocations made before the sampler starts are served like
  * any other. Every allocation and free of the service passes here (perl's
  * text job: 4.6 M of each in 1.4 s), so malloc and free keep their common
- * case to ~25 instructions each besides glibc's: a thread-local countdown
- * and a branch, the timeline's exact counters (a chunk-header read and two
- * thread-local adds, timeline_counters.h), and for free one filter byte of
- * the live-sample set; everything else (a sample, a thread's first call,
- * a large or mmap'd block) is out of line. C++ new/delete reach these
+ * case to ~25 and ~20 instructions besides glibc's: a thread-local
+ * countdown and a branch (heap_after_alloc), the timeline's exact counters
+ * (a chunk-header read and two thread-local adds, timeline_counters.h),
+ * and for free one filter byte of the live-sample set; free's rarer cases
+ * (a page that holds a sample, an mmap'd block, a thread's first call) are
+ * out of line. C++ new/delete reach these
  * through libstdc++'s operator new, which calls malloc. Large blocks of
  * the sampler's own threads bypass glibc (big_block.h); checking for them
  * costs a compare on malloc's size and a bit test of the header word free
@@ -40,47 +41,23 @@ extern void *__libc_pvalloc(size_t) NOPLT;
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* malloc's own address, by a name that binds inside this library. */
-extern void *malloc_entry(size_t)
-    __attribute__((alias("malloc"), copy(malloc), visibility("hidden")));
-
-/*
- * Everything malloc does, out of line: a sampled allocation (the
- * countdown, already charged, went below zero), a thread's first, or a
- * large block (the sampler's own come from big_block). malloc tail-calls
- * it, so its frame stands where malloc's would: the sample's leaf is set
- * to an address inside malloc, which the dump names from libhearth's
- * dynamic symbol table, as when the sample is taken in malloc itself.
- */
-__attribute__((noinline)) static void *malloc_slow(size_t size)
+/* A large block: the sampler's own come from big_block. */
+__attribute__((noinline)) static void *malloc_big(size_t size)
 {
-    void *p = size >= BIG_BLOCK_MIN && hearth_tls.busy ? big_block_alloc(size)
-                                                       : __libc_malloc(size);
-    if (likely(p != NULL))
-        timeline_count_alloc(p);
-    if (hearth_tls.countdown < 0)
-        heap_sample_slow_leaf(p, size, (uintptr_t)malloc_entry + 1);
-    return p;
+    return hearth_tls.busy ? big_block_alloc(size) : __libc_malloc(size);
 }
 
-/*
- * The countdown is charged before the real call, so that on the common
- * path only the block's address lives across it. A failed allocation is
- * charged too; if that crosses the countdown, heap_sample_slow draws a new
- * one without recording, which keeps the sampling memoryless. The
- * thread's slot is checked before the call and read again after it
- * rather than kept in a register: it is set, once, by this thread only.
- */
+/* The countdown stays after the real call: charging it before, so that
+ * only the block lives across the call, took fewer instructions but more
+ * cycles in perl's text job (perf: malloc's share 0.8-1.0% against
+ * 0.5-0.7%). A sample is taken from here, so its leaf frame is malloc. */
 EXPORT void *malloc(size_t size)
 {
-    heap_thread *t = &hearth_tls;
-    int64_t left = t->countdown - (int64_t)size;
-    t->countdown = left;
-    if (unlikely(left < 0) || unlikely(size >= BIG_BLOCK_MIN) || unlikely(timeline_tls == NULL))
-        return malloc_slow(size);
-    void *p = __libc_malloc(size);
-    if (likely(p != NULL))
-        timeline_count_alloc_in(timeline_tls, p);
+    void *p = unlikely(size >= BIG_BLOCK_MIN) ? malloc_big(size) : __libc_malloc(size);
+    if (likely(p != NULL)) {
+        heap_after_alloc(p, size);
+        timeline_count_alloc(p);
+    }
     return p;
 }
 

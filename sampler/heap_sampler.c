@@ -111,12 +111,10 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pc
     return n;
 }
 
-static inline __attribute__((always_inline)) void record(void *p, size_t size, uintptr_t leaf)
+static inline __attribute__((always_inline)) void record(void *p, size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
     uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth);
-    if (leaf && depth)
-        pcs[0] = leaf;
     /* Every walk counts, kept or dropped: the table speeds them all up. */
     uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
     if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
@@ -134,8 +132,7 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size, u
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 
-static inline __attribute__((always_inline)) void sample_slow(void *p, size_t size,
-                                                               uintptr_t leaf)
+__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
 {
     heap_thread *t = &hearth_tls;
     if (t->busy) {
@@ -165,21 +162,9 @@ static inline __attribute__((always_inline)) void sample_slow(void *p, size_t si
         }
     }
     if (p)
-        record(p, size, leaf);
+        record(p, size);
     t->countdown = next_countdown(t, rate);
     t->busy = 0;
-}
-
-/* Both entry points walk from their own frame (sample_slow, record and
- * sample_stack are inlined into them). */
-__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
-{
-    sample_slow(p, size, 0);
-}
-
-__attribute__((noinline)) void heap_sample_slow_leaf(void *p, size_t size, uintptr_t leaf_pc)
-{
-    sample_slow(p, size, leaf_pc);
 }
 
 void heap_account_free(uint32_t stack, uint64_t size)

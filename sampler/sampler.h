@@ -54,11 +54,6 @@ int sampler_init(void);
 
 /* The slow path of a sampled (or first) allocation. */
 void heap_sample_slow(void *p, size_t size);
-/* The same for a caller that is not the allocator entry point the
- * service called (that one tail-called it): the stack's leaf, the
- * caller's return address, is replaced with leaf_pc, an address inside
- * the entry point. */
-void heap_sample_slow_leaf(void *p, size_t size, uintptr_t leaf_pc);
 /* Accounts a freed sampled block (found in the live set). */
 void heap_account_free(uint32_t stack, uint64_t size);
 
