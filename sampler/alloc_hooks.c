@@ -5,16 +5,15 @@
  * recurse, and allocations made before the sampler starts are served like
  * any other. Every allocation and free of the service passes here (perl's
  * text job: 4.6 M of each in 1.4 s), so malloc and free keep their common
- * case to ~25 and ~20 instructions besides glibc's: a thread-local
+ * case to ~30 and ~23 instructions besides glibc's: a thread-local
  * countdown and a branch (heap_after_alloc), the timeline's exact counters
  * (a chunk-header read and two thread-local adds, timeline_counters.h),
  * and for free one filter byte of the live-sample set; free's rarer cases
  * (a page that holds a sample, an mmap'd block, a thread's first call) are
- * out of line. C++ new/delete reach these
- * through libstdc++'s operator new, which calls malloc. Large blocks of
- * the sampler's own threads bypass glibc (big_block.h); checking for them
- * costs a compare on malloc's size and a bit test of the header word free
- * reads anyway.
+ * out of line. C++ new/delete reach these through libstdc++'s operator
+ * new, which calls malloc. Large blocks of the sampler's own threads
+ * bypass glibc (big_block.h); checking for them costs a compare on
+ * malloc's size and a bit test of the header word free reads anyway.
  */
 #include <errno.h>
 #include <malloc.h>

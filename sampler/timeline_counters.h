@@ -22,7 +22,7 @@ typedef struct tl_slot {
     /* Written only by the owning thread, through tl_add; read by the ticker
      * (relaxed atomic loads) and by registration and the fork child's fold
      * under the registry lock. alloc_chunk and free_chunk sum
-     * tl_block_chunk: usable bytes plus 8 per block. */
+     * tl_block_chunk_h: usable bytes plus 8 per block. */
     uint64_t alloc_chunk, alloc_objects, free_chunk, free_objects;
     _Atomic uint32_t state;  /* TL_SLOT_*; see timeline_counters.c */
     _Atomic uint32_t exit_tick;
@@ -37,9 +37,10 @@ tl_slot *tl_counters_register(void);
 /*
  * A block's usable size plus 8, read from the chunk header in front of it:
  * the chunk size, less 8 more for an mmap'd chunk (size bit 2), so that
- * tl_block_chunk(p) - 8 is exactly what malloc_usable_size returns. The
- * line is hot (the block was just allocated or is about to be freed), so
- * this is one load; tl_counters_layout_ok() checks the layout at start.
+ * tl_block_chunk_h(tl_header(p)) - 8 is exactly what malloc_usable_size
+ * returns. The line is hot (the block was just allocated or is about to
+ * be freed), so this is one load; tl_counters_layout_ok() checks the
+ * layout at start.
  */
 static inline uint64_t tl_block_chunk_h(uint64_t h)
 {
@@ -81,18 +82,12 @@ static inline tl_slot *tl_self(void)
     return s;
 }
 
-/* After a successful allocation of p, for a caller that holds its
- * thread's slot s (timeline_tls, not NULL). */
-static inline void timeline_count_alloc_in(tl_slot *s, const void *p)
-{
-    tl_add(&s->alloc_chunk, tl_block_chunk_h(tl_header(p)));
-    tl_add(&s->alloc_objects, 1);
-}
-
 /* After a successful allocation of p. */
 static inline void timeline_count_alloc(const void *p)
 {
-    timeline_count_alloc_in(tl_self(), p);
+    tl_slot *s = tl_self();
+    tl_add(&s->alloc_chunk, tl_block_chunk_h(tl_header(p)));
+    tl_add(&s->alloc_objects, 1);
 }
 
 /* A free of a block whose chunk header word (tl_header, read before the
