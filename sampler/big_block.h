@@ -36,14 +36,20 @@ void *big_block_alloc(size_t size);
 /* Whether p (a block from malloc, not NULL) is one of ours. The common
  * case, a chunk glibc did not mmap, is one load of the header word that
  * free() reads anyway and one bit test. */
-static inline bool big_block_owns(const void *p)
+static inline bool big_block_owns_h(const void *p, uint64_t header)
 {
     const uint64_t *h = (const uint64_t *)p;
-    if (__builtin_expect((h[-1] & 2) == 0, 1))
+    if (__builtin_expect((header & 2) == 0, 1))
         return false;
     /* A glibc mmap'd chunk: prev_size is its offset in its mapping, so
      * h[-4] is inside that mapping when prev_size is 16. */
     return h[-2] == 16 && h[-4] == BIG_BLOCK_MAGIC;
+}
+
+/* big_block_owns_h with the header word p[-1] read by the caller. */
+static inline bool big_block_owns(const void *p)
+{
+    return big_block_owns_h(p, ((const uint64_t *)p)[-1]);
 }
 
 /* The bytes the caller may use in a block of ours. */

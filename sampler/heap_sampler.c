@@ -23,19 +23,22 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 #define MAX_DEPTH_LIMIT 1024
 
 /*
- * Allocation stacks use the CFI table once it exists: ~0.3 us a sample
- * against ~1.5 us with libgcc's unwinder (BENCHMARKS.md). Building it costs
- * 150-250 ms of CPU on the dump thread, which only ~120,000 faster samples
- * pay back, so a process asks for it at its HEAP_CFI_FIRST-th sample (64
- * GiB allocated at the default rate): a run too short to reach that (a
- * batch job, a CLI) pays at most twice what the cheaper choice in
- * hindsight would have cost, the rent-or-buy bound. A CPU profile builds
+ * Allocation stacks use the CFI table once it exists; until then, libgcc's
+ * unwinder. In perl's text job (stacks of ~11 frames, caches cold between
+ * samples) a sample through libgcc cost ~3 us (~25,000 instructions),
+ * through the table ~1 us (~1,800), by perf and cachegrind; building the
+ * table for perl's or sqlite3's 10-12 objects (~90,000 rows) costs 15-21
+ * ms on the dump thread (BENCHMARKS.md). So 7,000-10,000 faster samples
+ * pay for a build, and a process asks for it at its HEAP_CFI_FIRST-th
+ * sample (4 GiB allocated at the default rate): a run too short to reach
+ * that (a batch job, a CLI) pays at most about twice what the cheaper
+ * choice in hindsight would have cost, the rent-or-buy bound. A CPU profile builds
  * the table at once, and sampling uses it from then on. Afterwards the
  * request repeats every HEAP_CFI_EVERY samples, which costs a
  * dl_iterate_phdr when nothing changed and gives objects loaded later
  * their rows.
  */
-#define HEAP_CFI_FIRST (1u << 17)
+#define HEAP_CFI_FIRST (1u << 13)
 #define HEAP_CFI_EVERY 1024
 static _Atomic uint64_t samples_taken;
 

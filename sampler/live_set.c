@@ -54,9 +54,10 @@ int live_set_init(live_set *s, size_t capacity)
         munmap(s->slots, capacity * sizeof(live_entry));
         return -1;
     }
-    s->filter = m;
     atomic_store(&s->count, 0);
     atomic_store(&s->dropped, 0);
+    /* Last: a free() that sees the filter sees an initialized set. */
+    __atomic_store_n(&s->filter, m, __ATOMIC_RELEASE);
     return 0;
 }
 

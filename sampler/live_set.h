@@ -78,14 +78,29 @@ static inline size_t live_filter_index(uintptr_t addr)
     return (size_t)(addr >> 12) & (((size_t)1 << LIVE_FILTER_BITS) - 1);
 }
 
+/*
+ * Whether addr may be a sampled block: false for nearly every free() of
+ * the service. One load of the filter pointer and one of its byte: the
+ * filter sits behind a pointer that stays NULL until live_set_init, which
+ * runs before any block can be sampled; a relaxed load, because a block
+ * freed here was allocated, and so inserted, by a malloc that happened
+ * before this free in the program's order.
+ */
+static inline bool live_set_may_hold(const live_set *s, uintptr_t addr)
+{
+    _Atomic uint8_t *f = __atomic_load_n(&s->filter, __ATOMIC_RELAXED);
+    return __builtin_expect(f != NULL, 1) &&
+           __builtin_expect(atomic_load_explicit(&f[live_filter_index(addr)],
+                                                 memory_order_relaxed) != 0, 0);
+}
+
 /* Removes addr if it is a sampled block, returning its stack and size. The
  * common case, a block that was never sampled, is one relaxed load when
  * nothing is live and otherwise one probe that finds an empty slot. */
 static inline bool live_set_remove(live_set *s, uintptr_t addr, uint32_t *stack,
                                    uint64_t *size)
 {
-    /* Relaxed is enough: a block freed here was allocated, and so inserted,
-     * by a malloc that happened before this free in the program's order. */
+    /* Relaxed is enough: see live_set_may_hold. */
     if (__builtin_expect(atomic_load_explicit(&s->count, memory_order_relaxed) == 0, 1))
         return false;
     if (__builtin_expect(atomic_load_explicit(&s->filter[live_filter_index(addr)],

@@ -36,7 +36,7 @@ static tl_slot slots[TL_SLOTS];
 static tl_slot overflow_slot;
 static uint32_t high_water;      /* slots[0..high_water) have been used */
 static uint32_t next_hint;       /* where the next free-slot search starts */
-static tl_totals retired;        /* counts of folded slots */
+static tl_totals retired;        /* counts of folded slots, chunk bytes */
 static _Atomic uint64_t overflowed;
 static pthread_key_t exit_key;
 static bool have_key;
@@ -71,10 +71,10 @@ tl_slot *tl_counters_register(void)
     if (s == &overflow_slot) {
         atomic_fetch_add(&overflowed, 1);
     } else {
-        atomic_store_explicit(&s->alloc_bytes, 0, memory_order_relaxed);
-        atomic_store_explicit(&s->alloc_objects, 0, memory_order_relaxed);
-        atomic_store_explicit(&s->free_bytes, 0, memory_order_relaxed);
-        atomic_store_explicit(&s->free_objects, 0, memory_order_relaxed);
+        __atomic_store_n(&s->alloc_chunk, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->alloc_objects, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->free_chunk, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->free_objects, 0, __ATOMIC_RELAXED);
         atomic_store_explicit(&s->state, TL_SLOT_LIVE, memory_order_relaxed);
     }
     pthread_mutex_unlock(&reg_lock);
@@ -86,12 +86,15 @@ tl_slot *tl_counters_register(void)
     return s;
 }
 
+/* Adds a slot's counts (chunk bytes) to t. Relaxed loads: the owner's
+ * single-instruction adds are never seen torn, and a count that is one
+ * operation behind is fine for a tick. */
 static void add_slot(tl_totals *t, tl_slot *s)
 {
-    t->alloc_bytes += atomic_load_explicit(&s->alloc_bytes, memory_order_relaxed);
-    t->alloc_objects += atomic_load_explicit(&s->alloc_objects, memory_order_relaxed);
-    t->free_bytes += atomic_load_explicit(&s->free_bytes, memory_order_relaxed);
-    t->free_objects += atomic_load_explicit(&s->free_objects, memory_order_relaxed);
+    t->alloc_bytes += __atomic_load_n(&s->alloc_chunk, __ATOMIC_RELAXED);
+    t->alloc_objects += __atomic_load_n(&s->alloc_objects, __ATOMIC_RELAXED);
+    t->free_bytes += __atomic_load_n(&s->free_chunk, __ATOMIC_RELAXED);
+    t->free_objects += __atomic_load_n(&s->free_objects, __ATOMIC_RELAXED);
 }
 
 void tl_counters_sum(tl_totals *out, uint32_t tick)
@@ -113,6 +116,9 @@ void tl_counters_sum(tl_totals *out, uint32_t tick)
         add_slot(out, s);
     }
     pthread_mutex_unlock(&reg_lock);
+    /* Chunk bytes to usable bytes: 8 per block (tl_block_chunk_h). */
+    out->alloc_bytes -= 8 * out->alloc_objects;
+    out->free_bytes -= 8 * out->free_objects;
 }
 
 bool tl_counters_layout_ok(void)
