@@ -131,7 +131,7 @@ check: deps all
 	    LDFLAGS="-fsanitize=address,undefined" test
 	@$(MAKE) --no-print-directory tsan
 
-TSAN_SRC := $(filter-out sampler/alloc_hooks.c sampler/threads_create.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
+TSAN_SRC := $(filter-out sampler/alloc_hooks.c sampler/threads_create.c sampler/dlclose_hook.c,$(SAMPLER_SRC)) $(FORMATS_SRC)
 build/tsan/sampler_stress: tests/tsan/sampler_stress.c $(TSAN_SRC) $(wildcard sampler/*.h formats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread $(LIB_CFLAGS) \

@@ -23,19 +23,22 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 #define MAX_DEPTH_LIMIT 1024
 
 /*
- * Allocation stacks use the CFI table once it exists; until then, libgcc's
- * unwinder. In perl's text job (stacks of ~11 frames, caches cold between
- * samples) a sample through libgcc cost ~3 us (~25,000 instructions),
- * through the table ~1 us (~1,800), by perf and cachegrind; building the
+ * Allocation stacks use the CFI table once it exists; until then,
+ * libunwind's cached walk (unwind_libunwind.c). In perl's text job (stacks
+ * of ~11 frames, caches cold between samples) a sample through libgcc's
+ * unwinder cost ~3 us (~25,000 instructions), through the table ~1 us
+ * (~1,800), by perf and cachegrind; libunwind, once its per-thread cache
+ * knows a site's pcs, ~0.2 us warm (bench_alloc at rate 1). Building the
  * table for perl's or sqlite3's 10-12 objects (~90,000 rows) costs 15-21
- * ms on the dump thread (BENCHMARKS.md). So 7,000-10,000 faster samples
- * pay for a build, and a process asks for it at its HEAP_CFI_FIRST-th
- * sample (4 GiB allocated at the default rate): a run too short to reach
- * that (a batch job, a CLI) pays at most about twice what the cheaper
- * choice in hindsight would have cost, the rent-or-buy bound. A CPU profile builds
- * the table at once, and sampling uses it from then on. Afterwards the
- * request repeats every HEAP_CFI_EVERY samples, which costs a
- * dl_iterate_phdr when nothing changed and gives objects loaded later
+ * ms on the dump thread (BENCHMARKS.md), and requesting it at the first
+ * sample made sqlite3's run slower, not faster, when both CPUs were busy.
+ * So a process asks for it at its HEAP_CFI_FIRST-th sample (4 GiB
+ * allocated at the default rate), when a long-running service has shown it
+ * will sample enough for the build to be paid back; the table also gives
+ * the CPU sampler and the walks of the signal path one set of rules. A
+ * CPU profile builds the table at once, and sampling uses it from then on.
+ * Afterwards the request repeats every HEAP_CFI_EVERY samples, which costs
+ * a dl_iterate_phdr when nothing changed and gives objects loaded later
  * their rows.
  */
 #define HEAP_CFI_FIRST (1u << 13)
@@ -91,7 +94,7 @@ static uint32_t size_class(size_t size)
  * calloc or operator new's malloc is the leaf, as in gperftools. This is
  * unwind_current() (unwind_cfi.c) without its own frame, which it would
  * walk and throw away on every sample: one table lookup with the CFI
- * table, 0.1-0.5 us with libgcc's unwinder and a cold cache.
+ * table, or a frame of libunwind's walk.
  */
 static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pcs,
                                                                    uint32_t max)
@@ -105,7 +108,7 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pc
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max, 1,
                             &truncated);
     } else {
-        n = unwind_libgcc_current(pcs, max, 1);
+        n = unwind_libunwind_current(pcs, max, 1);
     }
     cfi_table_leave();
     return n;
@@ -150,6 +153,15 @@ __attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
         return;
     }
     uint64_t rate = hearth_g.cfg.alloc_rate;
+    if (unlikely(!t->unwinder_ready)) {
+        /* libunwind's per-thread state is allocated on its first walk in a
+         * thread; that allocation is ours, made here, not inside a
+         * recording walk (the unwinder must not allocate while it
+         * records). */
+        t->busy = 1;
+        unwind_libunwind_prepare_thread();
+        t->unwinder_ready = 1;
+    }
     t->busy = HEAP_RECORDING;
     if (t->rng == 0) {
         /* A thread's first visit: draw its first countdown and charge this

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "sampler.h"
 #include "timeline.h"
+#include "unwind.h"
 
 /* See sampler.h: written by sampler_init before heap_on is published. */
 sampler_state hearth_g;
@@ -66,6 +67,7 @@ int sampler_init(void)
     }
     uint32_t prev = heap_internal_begin();
     config_from_env(&hearth_g.cfg);
+    unwind_libunwind_open();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     hearth_g.start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -42,6 +42,7 @@ typedef struct heap_thread {
     uint64_t rng;       /* xorshift state; 0 = not yet seeded */
     uint32_t busy;      /* >0 inside the sampler: our own allocations;
                            HEAP_RECORDING while a sample is taken */
+    uint32_t unwinder_ready; /* unwind_libunwind_prepare_thread has run */
 } heap_thread;
 
 #define HEAP_RECORDING 0x80000000u

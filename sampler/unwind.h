@@ -1,8 +1,10 @@
 /*
  * Capturing the current thread's call stack as return addresses. One
- * interface, two backends: the CFI table walker (unwind_cfi.c, also
- * signal-safe, used whenever the table has been built) and libgcc's
- * _Unwind_Backtrace (unwind_libgcc.c) before that.
+ * interface, three backends: the CFI table walker (unwind_cfi.c, also
+ * signal-safe, used whenever the table has been built), libunwind's cached
+ * unw_backtrace (unwind_libunwind.c) before that, and libgcc's
+ * _Unwind_Backtrace (unwind_libgcc.c) where libunwind cannot start a walk
+ * and as the reference the tests compare the others with.
  */
 #ifndef HEARTH_SAMPLER_UNWIND_H
 #define HEARTH_SAMPLER_UNWIND_H
@@ -21,5 +23,25 @@ uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
 /* The same through libgcc's unwinder: not async-signal-safe, and about
  * 93 ns per frame (BENCHMARKS.md). */
 uint32_t unwind_libgcc_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
+
+/* The same through libunwind, whose per-thread cache of frame rules makes
+ * a walk through pcs it has seen a lookup per frame; through libgcc where
+ * libunwind is missing or retired. Not async-signal-safe. */
+uint32_t unwind_libunwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
+
+/* Opens libunwind (RTLD_LOCAL) for unwind_libunwind_current; at start,
+ * outside the allocation hooks. Without it, libgcc's unwinder serves. */
+void unwind_libunwind_open(void);
+
+/* After a dlclose: libunwind's caches may describe code that is gone, so
+ * from now on libgcc's unwinder serves instead. */
+void unwind_libunwind_retire(void);
+
+/* Makes the calling thread's first libunwind walk, which allocates its
+ * thread-local state, so that later walks do not. */
+void unwind_libunwind_prepare_thread(void);
+
+/* Walks libunwind has served (the tests check it is in use). */
+uint64_t unwind_libunwind_served(void);
 
 #endif

@@ -12,8 +12,11 @@
  * every bucket boundary, around every row and object edge, and at random
  * pcs inside and between objects; and again after dlopen of the library
  * named by argv[1], whose rebuild reuses the other objects' rows.
- * Prints "N stacks, M from signals, mismatches K; L lookups" and exits 0
- * when K == 0 and enough of each were compared.
+ * From the comparator, libunwind's cached walk (what allocation stacks use
+ * before the table exists) must give libgcc's pcs too, and after a dlclose
+ * it must hand its walks to libgcc.
+ * Prints "N stacks, M from signals, mismatches K; L lookups; ..." and
+ * exits 0 when K == 0 and enough of each were compared.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -29,7 +32,7 @@
 
 #define DEPTH 64
 
-static unsigned long stacks, from_signals, mismatches, calls, lookups;
+static unsigned long stacks, from_signals, mismatches, calls, lookups, by_libunwind;
 static volatile int in_sort;
 
 static void report(const char *where, const uintptr_t *a, uint32_t na, const uintptr_t *b,
@@ -53,6 +56,15 @@ __attribute__((noinline)) static int cmp(const void *x, const void *y)
         /* Frame 0 is where each was called from; the callers must agree. */
         if (na != nb || na < 2 || memcmp(a + 1, b + 1, (na - 1) * sizeof *a))
             report("comparator", a, na, b, nb);
+        /* libunwind's cached walk (allocation stacks before the table)
+         * against libgcc's, pc for pc. */
+        uintptr_t c[DEPTH];
+        uint64_t served = unwind_libunwind_served();
+        uint32_t nc = unwind_libunwind_current(c, DEPTH, 0);
+        if (unwind_libunwind_served() > served)
+            by_libunwind++;
+        if (nc != nb || nc < 2 || memcmp(c + 1, b + 1, (nc - 1) * sizeof *c))
+            report("comparator, libunwind", c, nc, b, nb);
     }
     uint64_t u = *(const uint64_t *)x, v = *(const uint64_t *)y;
     return u < v ? -1 : u > v;
@@ -192,7 +204,21 @@ int main(int argc, char **argv)
     memset(&off, 0, sizeof off);
     setitimer(ITIMER_PROF, &off, NULL);
     free(v);
-    printf("%lu stacks, %lu from signals, mismatches %lu; %lu lookups\n", stacks + from_signals,
-           from_signals, mismatches, lookups);
-    return mismatches == 0 && stacks > 1000 && from_signals >= 20 ? 0 : 1;
+    /* After the service's first dlclose (interposed by libhearth), walks go
+     * to libgcc: libunwind's cache may describe code that is gone. */
+    void *again = dlopen(argv[1], RTLD_NOW);
+    bool retired = false;
+    if (again && dlclose(again) == 0) {
+        uint64_t before = unwind_libunwind_served();
+        uintptr_t c[DEPTH];
+        retired = unwind_libunwind_current(c, DEPTH, 0) > 1 && unwind_libunwind_served() == before;
+    }
+    printf("%lu stacks, %lu from signals, mismatches %lu; %lu lookups; %lu of %lu by libunwind, "
+           "%s after dlclose\n",
+           stacks + from_signals, from_signals, mismatches, lookups, by_libunwind, stacks,
+           retired ? "retired" : "NOT retired");
+    return mismatches == 0 && stacks > 1000 && from_signals >= 20 && by_libunwind * 10 >= stacks * 9 &&
+                   retired
+               ? 0
+               : 1;
 }
