@@ -32,10 +32,10 @@
  * signal, which only a service's own handler that allocates can show, is
  * then one byte early, still inside its function). When the fast trace
  * meets a frame it cannot follow, unw_backtrace starts again with plain
- * unw_step, which starts one frame deeper, inside libunwind. That case is
- * told by the first address, which the fast trace puts in this function,
- * and handed to libgcc's unwinder, so that every walk starts at the same
- * frame.
+ * unw_step, whose walk may start elsewhere; a walk is used only if its
+ * first address is in this function, as the fast trace's is, and
+ * otherwise libgcc's unwinder takes the sample, so that every walk starts
+ * at the same frame (the unwind check compares both pc for pc).
  */
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -76,10 +76,13 @@ __attribute__((noinline)) uint32_t unwind_libunwind_current(uintptr_t *pcs, uint
     backtrace_fn bt = atomic_load_explicit(&unw_bt, memory_order_acquire);
     if (!bt || atomic_load_explicit(&retired, memory_order_acquire))
         return unwind_libgcc_current(pcs, max, skip + 1);
-    void *buf[WALK_MAX];
-    /* buf[0] is this function's own frame. */
+    /* buf[0] is this function's own frame. Sized by the request (~1 KiB
+     * at the default depth): this runs on the service's stack, inside
+     * malloc. */
     uint64_t want = (uint64_t)max + skip + 1;
-    int n = bt(buf, want < WALK_MAX ? (int)want : WALK_MAX);
+    int size = want < WALK_MAX ? (int)want : WALK_MAX;
+    void *buf[size];
+    int n = bt(buf, size);
     uintptr_t own = (uintptr_t)&unwind_libunwind_current;
     if (n <= (int)skip + 1 || (uintptr_t)buf[0] - own >= OWN_CODE_BYTES)
         return unwind_libgcc_current(pcs, max, skip + 1);

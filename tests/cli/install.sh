@@ -33,8 +33,9 @@ else
     not_ok program_links_with_pkg_config_and_runs "$(cat "$TMP/cc.log" "$TMP/run.log" 2>/dev/null)"
 fi
 
-# hearth_* and the allocator entry points it interposes, nothing else.
-allowed='^(hearth_.*|malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|aligned_alloc|valloc|pvalloc|pthread_create)$'
+# hearth_* and the entry points it interposes (the allocator, pthread_create,
+# dlclose), nothing else.
+allowed='^(hearth_.*|malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|aligned_alloc|valloc|pvalloc|pthread_create|dlclose)$'
 # Linked in, the sampler starts by itself and writes a heap profile at exit.
 if ls "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1 && "$HEARTH" info "$TMP"/use.*.heap.pb.gz >/dev/null 2>&1; then
     ok linked_in_program_writes_a_heap_profile_at_exit
