@@ -33,8 +33,9 @@ uint32_t unwind_libunwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
  * outside the allocation hooks. Without it, libgcc's unwinder serves. */
 void unwind_libunwind_open(void);
 
-/* After a dlclose: libunwind's caches may describe code that is gone, so
- * from now on libgcc's unwinder serves instead. */
+/* After a dlclose (libunwind's caches may describe code that is gone) and
+ * in a forked child (its locks may be held by a thread that is not
+ * there): from now on libgcc's unwinder serves instead. */
 void unwind_libunwind_retire(void);
 
 /* Makes the calling thread's first libunwind walk, which allocates its

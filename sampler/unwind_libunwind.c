@@ -25,7 +25,9 @@
  * Its cache is keyed by pc alone and cannot be emptied from outside, so
  * after the service's first dlclose (a later library may be mapped where
  * the closed one was, and a stale rule would walk its frames by the wrong
- * layout) libgcc's unwinder takes over until the table exists.
+ * layout) libgcc's unwinder takes over until the table exists. So it does
+ * in a forked child, where a lock of libunwind's may have been held by a
+ * thread that the child does not have.
  *
  * unw_backtrace reports return addresses; each is stepped back by one
  * into its call, as pprof wants for callers (a frame interrupted by a
@@ -55,6 +57,12 @@ static _Atomic uint64_t served;
 
 void unwind_libunwind_open(void)
 {
+#ifdef __SANITIZE_THREAD__
+    /* Under ThreadSanitizer (make tsan) libunwind's thread-exit destructor
+     * locks a mutex through TSan's interceptor after TSan has let go of
+     * the thread, and the process crashes; that build walks with libgcc. */
+    return;
+#endif
     if (atomic_load_explicit(&unw_bt, memory_order_acquire))
         return;
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
