@@ -24,22 +24,23 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 
 /*
  * Allocation stacks use the CFI table once it exists; until then,
- * libunwind's cached walk (unwind_libunwind.c). In perl's text job (stacks
- * of ~11 frames, caches cold between samples) a sample through libgcc's
- * unwinder cost ~3 us (~25,000 instructions), through the table ~1 us
- * (~1,800), by perf and cachegrind; libunwind, once its per-thread cache
- * knows a site's pcs, ~0.2 us warm (bench_alloc at rate 1). Building the
- * table for perl's or sqlite3's 10-12 objects (~90,000 rows) costs 15-21
- * ms on the dump thread (BENCHMARKS.md), and requesting it at the first
- * sample made sqlite3's run slower, not faster, when both CPUs were busy.
- * So a process asks for it at its HEAP_CFI_FIRST-th sample (4 GiB
- * allocated at the default rate), when a long-running service has shown it
- * will sample enough for the build to be paid back; the table also gives
- * the CPU sampler and the walks of the signal path one set of rules. A
- * CPU profile builds the table at once, and sampling uses it from then on.
- * Afterwards the request repeats every HEAP_CFI_EVERY samples, which costs
- * a dl_iterate_phdr when nothing changed and gives objects loaded later
- * their rows.
+ * libunwind's cached walk (unwind_libunwind.c), or libgcc's unwinder where
+ * libunwind is missing or retired (after a dlclose, in a forked child). In
+ * perl's text job (stacks of ~11 frames, caches cold between samples) a
+ * sample through libgcc's unwinder cost ~3 us (~25,000 instructions),
+ * through the table ~1 us (~1,800), by perf and cachegrind; libunwind, once
+ * its per-thread cache knows a site's pcs, ~0.2 us warm (bench_alloc at
+ * rate 1; its cold cost was not measured). Building the table for perl's
+ * or sqlite3's 10-12 objects (~90,000 rows) costs 15-21 ms on the dump
+ * thread (BENCHMARKS.md), and requesting it at the first sample made
+ * sqlite3's run slower when both CPUs were busy. A process asks for it at
+ * its HEAP_CFI_FIRST-th sample (4 GiB allocated at the default rate): the
+ * table bounds how long a process that has retired libunwind, or never had
+ * it, pays libgcc's price; whether it still pays for itself where
+ * libunwind serves was not measured. A CPU profile builds the table at
+ * once, and sampling uses it from then on. Afterwards the request repeats
+ * every HEAP_CFI_EVERY samples, which costs a dl_iterate_phdr when nothing
+ * changed and gives objects loaded later their rows.
  */
 #define HEAP_CFI_FIRST (1u << 13)
 #define HEAP_CFI_EVERY 1024

@@ -104,7 +104,9 @@ __attribute__((noinline)) uint32_t unwind_libunwind_current(uintptr_t *pcs, uint
 void unwind_libunwind_prepare_thread(void)
 {
     backtrace_fn bt = atomic_load_explicit(&unw_bt, memory_order_acquire);
-    if (bt) {
+    /* Not once retired: in a forked child this walk would take the lock
+     * that retiring avoids. */
+    if (bt && !atomic_load_explicit(&retired, memory_order_acquire)) {
         void *buf[2];
         bt(buf, 2);
     }
