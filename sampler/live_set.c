@@ -48,8 +48,11 @@ int live_set_init(live_set *s, size_t capacity)
         return -1;
     s->slots = m;
     s->mask = capacity - 1;
+    /* The filter is populated now, written: every free() reads it, so its
+     * pages would soon all map the zero page, and each first insert into
+     * one would copy it and flush the other CPUs' TLBs. 64 KiB. */
     m = mmap(NULL, (size_t)1 << LIVE_FILTER_BITS, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
     if (m == MAP_FAILED) {
         munmap(s->slots, capacity * sizeof(live_entry));
         return -1;
@@ -76,15 +79,22 @@ bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
     size_t i = slot_of(s, addr);
     for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
         live_entry *e = &s->slots[i];
-        uintptr_t k = atomic_load_explicit(&e->key, memory_order_relaxed);
-        if (k != LIVE_EMPTY && k != LIVE_DELETED)
-            continue;
         /* Claim the slot with a placeholder first, so no reader can see
-         * the new key paired with the old value. */
+         * the new key paired with the old value. The first access to the
+         * slot is this compare-exchange, not a load: on a page of the
+         * table never touched (most of them, early in a run) a load maps
+         * the shared zero page and the write after it takes a second
+         * fault, which copies it and flushes the other CPUs' TLBs; a
+         * locked write takes one fault. */
         uintptr_t claim = LIVE_DELETED | 2; /* odd, never a malloc address */
+        uintptr_t k = LIVE_EMPTY;
         if (!atomic_compare_exchange_strong_explicit(&e->key, &k, claim,
                                                      memory_order_acquire,
-                                                     memory_order_relaxed))
+                                                     memory_order_relaxed) &&
+            (k != LIVE_DELETED ||
+             !atomic_compare_exchange_strong_explicit(&e->key, &k, claim,
+                                                      memory_order_acquire,
+                                                      memory_order_relaxed)))
             continue;
         e->stack = stack;
         e->size = live_size_encode(size);

@@ -78,8 +78,13 @@ static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
                      uint32_t tag, uint64_t h, uint32_t *slot_out)
 {
     uint32_t i = (uint32_t)h & t->table_mask;
+    /* The first slot is read with a locked no-op write: on a page of the
+     * table never touched, a load would map the shared zero page, and the
+     * insert's store after it take a second fault that copies it and
+     * flushes the other CPUs' TLBs; a write takes one fault. Samples are
+     * rare enough that the locked operation costs nothing measurable. */
+    uint32_t v = atomic_fetch_add_explicit(&t->table[i], 0, memory_order_acquire);
     for (;;) {
-        uint32_t v = atomic_load_explicit(&t->table[i], memory_order_acquire);
         if (v == 0) {
             *slot_out = i;
             return STACKTAB_FULL;
@@ -89,6 +94,7 @@ static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
             memcmp(&t->pcs[m->pc_offset], pcs, depth * sizeof *pcs) == 0)
             return v - 1;
         i = (i + 1) & t->table_mask;
+        v = atomic_load_explicit(&t->table[i], memory_order_acquire);
     }
 }
 
@@ -100,14 +106,17 @@ static uint32_t find(stacktab *t, const uintptr_t *pcs, uint32_t depth,
 static uint32_t pcs_copy(stacktab *t, const uintptr_t *pcs, uint32_t depth)
 {
     uint32_t i = (uint32_t)hash_pcs(pcs, depth, 0) & t->table_mask;
+    /* Written first, as find() reads its first slot (a new stack's slot
+     * here is usually on a page not touched yet). */
+    uint32_t v = __atomic_fetch_add(&t->by_pcs[i], 0, __ATOMIC_RELAXED);
     for (;;) {
-        uint32_t v = t->by_pcs[i];
         if (v == 0)
             break;
         const stack_meta *m = &t->meta[v - 1];
         if (m->depth == depth && memcmp(&t->pcs[m->pc_offset], pcs, depth * sizeof *pcs) == 0)
             return m->pc_offset;
         i = (i + 1) & t->table_mask;
+        v = t->by_pcs[i];
     }
     if (t->pcs_used > t->pcs_cap - depth)
         return UINT32_MAX;
