@@ -50,6 +50,8 @@ typedef struct live_set {
     live_entry *slots;     /* mmap'd, capacity entries */
     _Atomic uint8_t *filter; /* 2^LIVE_FILTER_BITS counters of live entries
                                 by address hash; 255 = saturated (sticky) */
+    _Atomic uint64_t *touched; /* a bit per 4 KiB page of slots: set before
+                                  the first insert into that page */
     size_t mask;           /* capacity - 1 */
     _Atomic size_t count;  /* live entries */
     _Atomic uint64_t dropped; /* inserts that found no slot */

@@ -85,3 +85,47 @@ TEST(live_set_many_entries_and_filter)
     CHECK_EQ_INT(nonzero, 0);
     live_set_fini(&s);
 }
+
+/* Pages of the slot table that are mapped (mincore), of n_pages. */
+static size_t resident_pages(const live_set *s, size_t n_pages)
+{
+    unsigned char vec[256];
+    if (n_pages > sizeof vec || mincore(s->slots, n_pages * 4096, vec) != 0)
+        return SIZE_MAX;
+    size_t n = 0;
+    for (size_t i = 0; i < n_pages; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+TEST(live_set_lookups_leave_untouched_pages_alone)
+{
+    /* 16,384 slots: 64 pages. One sampled block, then lookups of 2,000
+     * blocks never sampled (the case of a free whose page holds a sampled
+     * block): each lands on a random slot, and a lookup that reads a page
+     * no insert ever wrote would map it (the zero page, which the first
+     * insert there must then copy, flushing the other CPUs' TLBs). */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 14) == 0);
+    size_t pages = ((size_t)1 << 14) * sizeof(live_entry) / 4096;
+    CHECK_EQ_INT(resident_pages(&s, pages), 0);
+    REQUIRE(live_set_insert(&s, 0x5550000010u, 3, 64));
+    size_t after_insert = resident_pages(&s, pages);
+    CHECK(after_insert >= 1 && after_insert <= 2);
+    uint32_t stack;
+    uint64_t size;
+    for (uint32_t i = 1; i <= 2000; i++)
+        CHECK(!live_set_remove_slow(&s, 0x5550000010u + 16u * i, &stack, &size));
+    CHECK_EQ_INT(resident_pages(&s, pages), after_insert);
+    /* Blocks inserted on many pages are all found again. */
+    for (uint32_t i = 1; i <= 2000; i++)
+        REQUIRE(live_set_insert(&s, 0x6660000000u + 4096u * i, i, i));
+    CHECK(resident_pages(&s, pages) > after_insert);
+    size_t found = 0;
+    for (uint32_t i = 1; i <= 2000; i++)
+        found += live_set_remove_slow(&s, 0x6660000000u + 4096u * i, &stack, &size) && stack == i;
+    CHECK_EQ_INT(found, 2000);
+    REQUIRE(live_set_remove_slow(&s, 0x5550000010u, &stack, &size));
+    CHECK_EQ_INT(stack, 3);
+    live_set_fini(&s);
+}
