@@ -129,12 +129,13 @@ __attribute__((noinline)) static void *realloc_by_copy(void *old, size_t size)
     return p;
 }
 
-EXPORT void *realloc(void *old, size_t size)
+/* realloc of a block whose page holds a sampled block (the live set's
+ * filter says it may be one), out of line so that realloc's common path
+ * keeps two registers across glibc's call instead of six. Returns the new
+ * block, or NULL with the old one untouched (failure) or freed (size 0);
+ * the old block's free is counted here. */
+__attribute__((noinline)) static void *realloc_maybe_sampled(void *old, size_t size)
 {
-    if (!old)
-        return malloc(size);
-    if (unlikely(big_block_owns(old)) || (unlikely(size >= BIG_BLOCK_MIN) && hearth_tls.busy))
-        return realloc_by_copy(old, size);
     /* Take the old block out of the live set before glibc can hand its
      * address to another thread; put it back if the realloc fails. */
     uint32_t stack = 0;
@@ -149,10 +150,29 @@ EXPORT void *realloc(void *old, size_t size)
     }
     if (sampled)
         heap_account_free(stack, old_size);
-    /* Counted as a free and an allocation, as heaptrack does; realloc(p, 0)
-     * frees and returns NULL. */
     timeline_count_free_h(old_h);
-    if (p) {
+    return p;
+}
+
+EXPORT void *realloc(void *old, size_t size)
+{
+    if (!old)
+        return malloc(size);
+    if (unlikely(big_block_owns(old)) || (unlikely(size >= BIG_BLOCK_MIN) && hearth_tls.busy))
+        return realloc_by_copy(old, size);
+    void *p;
+    if (unlikely(live_set_may_hold(&hearth_g.live, (uintptr_t)old))) {
+        p = realloc_maybe_sampled(old, size);
+    } else {
+        uint64_t old_h = tl_header(old);
+        p = __libc_realloc(old, size);
+        if (p == NULL && size != 0)
+            return NULL;
+        /* Counted as a free and an allocation, as heaptrack does;
+         * realloc(p, 0) frees and returns NULL. */
+        timeline_count_free_h(old_h);
+    }
+    if (likely(p != NULL)) {
         heap_after_alloc(p, size);
         timeline_count_alloc(p);
     }

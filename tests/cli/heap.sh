@@ -44,6 +44,7 @@ build "$TMP/stress" tests/workloads/stress.c -pthread -ldl || not_ok build_stres
 build "$TMP/burst" tests/workloads/signal_burst.c || not_ok build_burst
 build "$TMP/fork" tests/workloads/fork_alloc.c || not_ok build_fork
 build "$TMP/cxx" tests/workloads/cxx_alloc.cc || not_ok build_cxx
+build "$TMP/realloc" tests/workloads/realloc_sampled.c || not_ok build_realloc
 
 for rate in 1 524288; do
     rm -f "$W"/*
@@ -131,6 +132,32 @@ if timeout 60 env HEARTH_OUT="$W/c" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$
     fi
 else
     not_ok cxx_allocations_are_sampled "no valid profile"
+fi
+
+# realloc of sampled blocks (every block sampled): growing one moves its
+# weight from the malloc's stack to the realloc's, a failed realloc leaves
+# it (and its later free finds it), realloc(p, 0) frees it. Exact bytes from the folded in-use stacks.
+rm -f "$W"/*
+if env HEARTH_OUT="$W/r" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$TMP/realloc" >"$TMP/realloc.out" 2>&1 &&
+        all_valid "$W/r"; then
+    for f in "$W"/r.*.heap.pb.gz; do :; done
+    inuse=$("$HEARTH" fold "$f" --sample-index inuse_space 2>&1 | awk '
+        /;first_alloc;malloc / { a += $NF } /;grow_site;realloc / { g += $NF }
+        /_site;/ && !/;grow_site;realloc / { other += $NF }
+        END { printf "%d %d %d", a, g, other }')
+    allocd=$("$HEARTH" fold "$f" --sample-index alloc_space 2>&1 | awk '
+        /;first_alloc;malloc / { a += $NF } END { printf "%d", a }')
+    # In use: first_alloc's 2,000 (the failed realloc's) and 4,096 bytes;
+    # grow_site's 300,000; nothing else under a *_site frame. Allocated at
+    # first_alloc: 1,000 + 2,000 + 2,500 + 3,000 + 4,096.
+    if [ "$inuse $allocd" = "6096 300000 0 12596" ]; then
+        ok "realloc_moves_sampled_weight_and_failed_realloc_keeps_it ($inuse $allocd)"
+    else
+        not_ok realloc_moves_sampled_weight_and_failed_realloc_keeps_it \
+            "in use first_alloc, grow_site, other sites; allocated first_alloc: $inuse $allocd; want 6096 300000 0 12596"
+    fi
+else
+    not_ok realloc_moves_sampled_weight_and_failed_realloc_keeps_it "$(tail -3 "$TMP/realloc.out")"
 fi
 
 # Symbolization at dump time: by default lines and inlined frames come from
