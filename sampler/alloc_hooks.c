@@ -131,7 +131,8 @@ __attribute__((noinline)) static void *realloc_by_copy(void *old, size_t size)
 
 /* realloc of a block whose page holds a sampled block (the live set's
  * filter says it may be one), out of line so that realloc's common path
- * keeps two registers across glibc's call instead of six. Returns the new
+ * saves three registers instead of six and keeps nothing on the stack
+ * (sqlite3's shell makes ~730,000 reallocs a run). Returns the new
  * block, or NULL with the old one untouched (failure) or freed (size 0);
  * the old block's free is counted here. */
 __attribute__((noinline)) static void *realloc_maybe_sampled(void *old, size_t size)

@@ -6,8 +6,9 @@
  * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
  * entries in 262,144 slots, and most frees stop at the first slot.
  * A 64 KiB filter of per-page counters sits in front (live_set.h): most
- * free()s read one byte, usually in L1, and stop. Memory: capacity x 16 bytes plus the filter, mapped once,
- * never grown. Known limit: deleted slots stay tombstones, so after millions
+ * free()s read one byte, usually in L1, and stop. Memory: capacity x 16
+ * bytes plus the filter and a bit per page of slots, mapped once, never
+ * grown; a slot page costs memory from its first insert. Known limit: deleted slots stay tombstones, so after millions
  * of samples a lookup that passes the filter may walk up to LIVE_PROBES slots.
  */
 #include "live_set.h"
