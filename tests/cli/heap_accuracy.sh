@@ -88,9 +88,10 @@ else
 fi
 
 # The same stacks through the CFI table. Allocation sampling asks for the
-# table only after 131,072 samples (heap_sampler.c), so the run above used
-# libgcc's unwinder; a CPU profile builds the table at start, and every
-# allocation stack is then walked through it.
+# table only after 8,192 samples (heap_sampler.c), so the run above used
+# libunwind's walk (libgcc's where libunwind is missing); a CPU profile
+# builds the table at start, and every allocation stack is then walked
+# through it.
 q=$(env HEARTH_CPU=on HEARTH_OUT="$W/t" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$bin" >/dev/null 2>&1 &&
     ls "$W"/t.*.heap.pb.gz) || not_ok run_with_unwind_table
 "$HEARTH" fold --sample-index alloc_space "$q" > "$TMP/t.fold" 2>&1
