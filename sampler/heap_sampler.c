@@ -36,8 +36,12 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
  * sqlite3's run slower when both CPUs were busy. A process asks for it at
  * its HEAP_CFI_FIRST-th sample (4 GiB allocated at the default rate): the
  * table bounds how long a process that has retired libunwind, or never had
- * it, pays libgcc's price; whether it still pays for itself where
- * libunwind serves was not measured. A CPU profile builds the table at
+ * it, pays libgcc's price. Where libunwind serves, one thread's churn
+ * ran 1-2% slower and ~3.5 MiB larger with the table than without
+ * (BENCHMARKS.md, "Does the unwind table still pay for itself?"); kept,
+ * because the table is shared by all threads while libunwind's cache is
+ * cold in each new one, and many-threaded services were not measured.
+ * A CPU profile builds the table at
  * once, and sampling uses it from then on. Afterwards the request repeats
  * every HEAP_CFI_EVERY samples, which costs a dl_iterate_phdr when nothing
  * changed and gives objects loaded later their rows.

@@ -6,8 +6,8 @@
  * through known pcs cost a hash lookup per frame. Allocation sites repeat,
  * so nearly every walk is such a walk: ~0.22 us for a 12-frame stack
  * against ~2.3 us through libgcc's _Unwind_Backtrace, which finds and
- * decodes each frame's FDE every time (BENCHMARKS.md, "Allocation stacks
- * before the table"). Not async-signal-safe, which is fine: allocation
+ * decodes each frame's FDE every time (BENCHMARKS.md, "libunwind before
+ * the table"). Not async-signal-safe, which is fine: allocation
  * stacks are never taken in our signal handlers.
  *
  * libunwind is opened with dlopen(RTLD_LOCAL) at start, not linked: it
