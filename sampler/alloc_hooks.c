@@ -137,20 +137,23 @@ __attribute__((noinline)) static void *realloc_by_copy(void *old, size_t size)
  * the old block's free is counted here. */
 __attribute__((noinline)) static void *realloc_maybe_sampled(void *old, size_t size)
 {
-    /* Take the old block out of the live set before glibc can hand its
-     * address to another thread; put it back if the realloc fails. */
+    /* Hide the old block's entry before glibc can hand its address to
+     * another thread; give it back if the realloc fails. Neither step can
+     * fail, in a signal handler either. */
     uint32_t stack = 0;
     uint64_t old_size = 0;
-    int sampled = live_set_remove(&hearth_g.live, (uintptr_t)old, &stack, &old_size);
+    size_t taken = live_set_take(&hearth_g.live, (uintptr_t)old, &stack, &old_size);
     uint64_t old_h = tl_header(old);
     void *p = __libc_realloc(old, size);
     if (p == NULL && size != 0) {
-        if (sampled)
-            live_set_insert(&hearth_g.live, (uintptr_t)old, stack, old_size);
+        if (taken)
+            live_set_put_back(&hearth_g.live, taken, (uintptr_t)old);
         return NULL;
     }
-    if (sampled)
+    if (taken) {
+        live_set_release(&hearth_g.live, taken, (uintptr_t)old);
         heap_account_free(stack, old_size);
+    }
     timeline_count_free_h(old_h);
     return p;
 }

@@ -160,7 +160,7 @@ int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapsho
     if (dropped_stacks || dropped_live) {
         char msg[160];
         snprintf(msg, sizeof msg,
-                 "hearth: dropped %llu samples (stack table full: %llu, live-block table full: %llu)",
+                 "hearth: dropped %llu samples (stack table full: %llu, live-block table full or busy: %llu)",
                  (unsigned long long)(dropped_stacks + dropped_live),
                  (unsigned long long)dropped_stacks, (unsigned long long)dropped_live);
         if (profile_add_comment(p, msg))

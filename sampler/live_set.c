@@ -1,23 +1,53 @@
 /*
- * Open addressing over block addresses with tombstones, lock-free. An insert
- * claims an empty or deleted slot with a CAS after writing the value; a
- * remove finds the key and CASes it to "deleted". Probes stop after
- * LIVE_PROBES slots, so a free() never scans a crowded table: at the default
- * rate (one sample per 512 KiB) a service with 8 GiB live keeps ~16,000
- * entries in 262,144 slots, and most frees stop at the first slot.
- * A 64 KiB filter of per-page counters sits in front (live_set.h): most
- * free()s read one byte, usually in L1, and stop. Memory: capacity x 16
- * bytes plus the filter and a bit per page of slots, mapped once, never
- * grown; a slot page costs memory from its first insert. Known limit: deleted slots stay tombstones, so after millions
- * of samples a lookup that passes the filter may walk up to LIVE_PROBES slots.
+ * Open addressing over block addresses, linear probing with tombstones.
+ * Lookups (every free() that passes the filter) and removes take no lock;
+ * inserts (one per sample) and the clean-up of tombstones take a writer
+ * lock, so the two never race. Probes stop after LIVE_PROBES slots, so a
+ * free() never scans a crowded table. A 64 KiB filter of per-page counters
+ * sits in front (live_set.h): most free()s read one byte, usually in L1,
+ * and stop.
+ *
+ * Regions. Inserts hash into the first 2^bits slots, starting at 4,096
+ * (64 KiB) and growing fourfold whenever the live entries would fill half
+ * of it, up to the whole table (262,144 slots at the default: a service
+ * with 8 GiB live keeps ~16,000 entries at one sample per 512 KiB).
+ * Entries never move, so a lookup probes once per region size used so far
+ * (at most four). Hashing over the whole table from the start put a
+ * process's first few thousand samples on ~900 different pages, each
+ * zeroed by the kernel on its first write: ~40% of the sampling time of
+ * perl's text job, and 900 of its 24,680 page faults.
+ *
+ * Tombstones. A remove turns its slot into a tombstone, then empties the
+ * tombstones around it that no chain of probes passes: those with no live
+ * entry after them, within the probe limit and before an empty slot, whose
+ * first slot lies at or before them. Without this, in a long-running
+ * service every slot that ever held a sample stays a tombstone, the empty
+ * slots run out after a few times the capacity in samples (minutes for a
+ * service allocating 1 GB/s), and from then on every lookup walks all
+ * LIVE_PROBES slots. Emptying a slot must not race with an insert that,
+ * having passed it, claims a later one: the new key would lie beyond an
+ * empty slot, unreachable. Hence the lock. A remove never waits for it (a
+ * free() in a signal handler may have interrupted the holder): it leaves
+ * its slot to the lock's next holder.
+ *
+ * Memory: capacity x 16 bytes plus the filter and a bit per page of slots,
+ * mapped once; a slot page costs memory from its first insert.
  */
 #include "live_set.h"
 
 #include <sys/mman.h>
 
+#include <sched.h>
+
 #define LIVE_EMPTY ((uintptr_t)0)
 #define LIVE_DELETED ((uintptr_t)1)
+/* Occupied but found by no lookup: an entry realloc has taken. Odd, so
+ * never a malloc address. */
+#define LIVE_TAKEN ((uintptr_t)3)
 #define LIVE_PROBES 64
+/* The first region's size, and its growth at each step (log2). */
+#define LIVE_FIRST_BITS 12
+#define LIVE_GROW_BITS 2
 
 static inline _Atomic uint8_t *filter_of(const live_set *s, uintptr_t addr)
 {
@@ -67,11 +97,23 @@ static size_t touched_bytes(size_t capacity)
     return (pages + 63) / 64 * sizeof(uint64_t);
 }
 
-static inline size_t slot_of(const live_set *s, uintptr_t addr)
+/*
+ * addr's first slot in the region that ends at slot 2^bits: Fibonacci
+ * hashing (the product's top bits spread a heap's evenly spaced addresses
+ * evenly), scaled to the region. Regions are disjoint, [0, 2^first) then
+ * [2^prev, 2^bits): nested regions piled each later region's share onto
+ * the earlier ones, and the first filled up.
+ */
+static inline size_t region_lo(const live_set *s, unsigned bits)
 {
-    uint64_t x = (uint64_t)addr >> 4;
-    x *= 0x9e3779b97f4a7c15ull;
-    return (size_t)(x >> 20) & s->mask;
+    return bits == s->min_bits ? 0 : (size_t)1 << (bits - LIVE_GROW_BITS);
+}
+
+static inline size_t slot_of(const live_set *s, uintptr_t addr, unsigned bits)
+{
+    uint64_t x = ((uint64_t)addr >> 4) * 0x9e3779b97f4a7c15ull;
+    size_t lo = region_lo(s, bits);
+    return lo + (size_t)(((x >> 32) * (uint64_t)(((size_t)1 << bits) - lo)) >> 32);
 }
 
 /* The filter, then the touched bitmap, in one mapping. */
@@ -88,6 +130,15 @@ int live_set_init(live_set *s, size_t capacity)
         return -1;
     s->slots = m;
     s->mask = capacity - 1;
+    s->max_bits = (unsigned)__builtin_ctzll((unsigned long long)capacity);
+    /* The first region's size, so that growth steps end at the table's. */
+    s->min_bits = s->max_bits <= LIVE_FIRST_BITS
+                      ? s->max_bits
+                      : LIVE_FIRST_BITS + ((s->max_bits - LIVE_FIRST_BITS) % LIVE_GROW_BITS);
+    atomic_store(&s->bits, s->min_bits);
+    atomic_store(&s->writer, NULL);
+    for (int k = 0; k < LIVE_PENDING; k++)
+        atomic_store(&s->pending[k], 0);
     /* The filter is populated now, written: every free() reads it, so its
      * pages would soon all map the zero page, and each first insert into
      * one would copy it and flush the other CPUs' TLBs. 64 KiB. */
@@ -116,65 +167,274 @@ void live_set_fini(live_set *s)
     s->touched = NULL;
 }
 
+/*
+ * The writer lock. Its holder is known by the address of a thread-local
+ * byte, so that an insert made by a signal handler that interrupted its
+ * own thread's clean-up gives up instead of waiting for itself.
+ */
+static __thread char writer_token;
+
+static bool lock_try(live_set *s)
+{
+    void *none = NULL;
+    return atomic_compare_exchange_strong_explicit(&s->writer, &none, (void *)&writer_token,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+/* Waits for another thread's insert or clean-up (a few dozen slots);
+ * false if this thread holds the lock itself. */
+static bool lock_wait(live_set *s)
+{
+    for (unsigned spins = 0;; spins++) {
+        if (lock_try(s))
+            return true;
+        if (atomic_load_explicit(&s->writer, memory_order_relaxed) == (void *)&writer_token)
+            return false;
+        if (spins >= 100)
+            sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else
+            __builtin_ia32_pause();
+#endif
+    }
+}
+
+static void empty_run(live_set *s, size_t i);
+
+/* Cleans up the tombstones removes left while the lock was taken, then
+ * lets go. One left after the check waits for the next holder. */
+static void unlock(live_set *s)
+{
+    for (int k = 0; k < LIVE_PENDING; k++) {
+        if (atomic_load_explicit(&s->pending[k], memory_order_relaxed) == 0)
+            continue;
+        size_t i = atomic_exchange_explicit(&s->pending[k], 0, memory_order_acquire);
+        if (i)
+            empty_run(s, i - 1);
+    }
+    atomic_store_explicit(&s->writer, NULL, memory_order_release);
+}
+
+void live_set_reset_lock(live_set *s)
+{
+    atomic_store(&s->writer, NULL);
+}
+
+/* Under the lock: an empty or deleted slot for addr within the probe
+ * limit of its region of 2^bits slots, or SIZE_MAX. Nothing else turns an
+ * empty or deleted slot into an occupied one meanwhile: lock-free writers
+ * only delete or take entries. */
+static size_t find_free(live_set *s, uintptr_t addr, unsigned bits)
+{
+    size_t i = slot_of(s, addr, bits);
+    for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
+        /* An untouched page is all empty; not read, so not mapped as the
+         * zero page before the write that claims it. */
+        if (!page_touched(s, i))
+            return i;
+        /* Acquire: a remover read the entry's value before it deleted
+         * the key, and this insert is about to overwrite that value. */
+        uintptr_t k = atomic_load_explicit(&s->slots[i].key, memory_order_acquire);
+        if (k == LIVE_EMPTY || k == LIVE_DELETED)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
 bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size)
 {
-    size_t i = slot_of(s, addr);
-    for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
-        live_entry *e = &s->slots[i];
-        touch_page(s, i);
-        /* Claim the slot with a placeholder first, so no reader can see
-         * the new key paired with the old value. The first access to the
-         * slot is this compare-exchange, not a load: on a page of the
-         * table never touched (most of them, early in a run) a load maps
-         * the shared zero page and the write after it takes a second
-         * fault, which copies it and flushes the other CPUs' TLBs; a
-         * locked write takes one fault. */
-        uintptr_t claim = LIVE_DELETED | 2; /* odd, never a malloc address */
-        uintptr_t k = LIVE_EMPTY;
-        if (!atomic_compare_exchange_strong_explicit(&e->key, &k, claim,
-                                                     memory_order_acquire,
-                                                     memory_order_relaxed) &&
-            (k != LIVE_DELETED ||
-             !atomic_compare_exchange_strong_explicit(&e->key, &k, claim,
-                                                      memory_order_acquire,
-                                                      memory_order_relaxed)))
-            continue;
-        e->stack = stack;
-        e->size = live_size_encode(size);
-        filter_add(s, addr, 1);
-        atomic_store_explicit(&e->key, addr, memory_order_release);
-        atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
-        return true;
+    if (!lock_wait(s)) {
+        atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+        return false;
     }
-    atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+    unsigned bits = atomic_load_explicit(&s->bits, memory_order_relaxed);
+    size_t n = atomic_load_explicit(&s->count, memory_order_relaxed) + 1;
+    /* The next region before this one is half full: probes stay short.
+     * (Entries left in earlier regions count too; they leave with time.) */
+    if (bits < s->max_bits && n > (((size_t)1 << bits) - region_lo(s, bits)) / 2)
+        bits += LIVE_GROW_BITS;
+    size_t i;
+    while ((i = find_free(s, addr, bits)) == SIZE_MAX && bits < s->max_bits)
+        bits += LIVE_GROW_BITS;
+    if (i == SIZE_MAX) {
+        unlock(s);
+        atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+        return false;
+    }
+    /* Published before the key: a lookup that finds addr probes this
+     * region (it runs after the malloc that inserts, in program order). */
+    if (bits != atomic_load_explicit(&s->bits, memory_order_relaxed))
+        atomic_store_explicit(&s->bits, bits, memory_order_release);
+    touch_page(s, i);
+    live_entry *e = &s->slots[i];
+    e->stack = stack;
+    e->size = live_size_encode(size);
+    filter_add(s, addr, 1);
+    /* The key last: no lookup sees addr with another entry's value. */
+    atomic_store_explicit(&e->key, addr, memory_order_release);
+    atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+    unlock(s);
+    return true;
+}
+
+/* The slot holding addr, or SIZE_MAX: one probe run per region used so
+ * far, each ending at an empty slot or the probe limit. */
+static size_t find_key(const live_set *s, uintptr_t addr)
+{
+    unsigned top = atomic_load_explicit(&s->bits, memory_order_acquire);
+    for (unsigned bits = s->min_bits;; bits += LIVE_GROW_BITS) {
+        size_t i = slot_of(s, addr, bits);
+        for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
+            /* An insert writes its slot's page's bit before the slot, and
+             * the insert of addr happened before this lookup. */
+            if (!page_touched(s, i))
+                break;
+            uintptr_t k = atomic_load_explicit(&s->slots[i].key, memory_order_acquire);
+            if (k == addr)
+                return i;
+            if (k == LIVE_EMPTY)
+                break;
+        }
+        if (bits >= top)
+            return SIZE_MAX;
+    }
+}
+
+static inline bool slot_deleted(const live_set *s, size_t i)
+{
+    /* Acquire: the remover read the entry's value before it deleted the
+     * key, and an insert after this clean-up will overwrite the value. */
+    return page_touched(s, i) &&
+           atomic_load_explicit(&s->slots[i].key, memory_order_acquire) == LIVE_DELETED;
+}
+
+/*
+ * Under the lock: whether a lookup may pass slot i on its way to a live
+ * entry, so that emptying it would cut that entry off. Only entries within
+ * LIVE_PROBES after i, before the next empty slot, can lie beyond it on a
+ * chain; each was inserted into one of the regions used so far, from its
+ * first slot there, and the chain runs from that slot to the entry. An
+ * entry realloc has taken hides its key: kept, to be safe. Nothing can
+ * add a chain meanwhile (inserts hold the lock); lock-free removes only
+ * end them.
+ */
+static bool on_a_chain(const live_set *s, size_t i, unsigned top)
+{
+    size_t p = i;
+    for (size_t d = 1; d < LIVE_PROBES; d++) {
+        p = (p + 1) & s->mask;
+        if (!page_touched(s, p))
+            return false;
+        uintptr_t k = atomic_load_explicit(&s->slots[p].key, memory_order_acquire);
+        if (k == LIVE_EMPTY)
+            return false;
+        if (k == LIVE_DELETED)
+            continue;
+        if (k == LIVE_TAKEN)
+            return true;
+        for (unsigned bits = s->min_bits; bits <= top; bits += LIVE_GROW_BITS) {
+            size_t from_first = (p - slot_of(s, k, bits)) & s->mask;
+            if (from_first >= d && from_first < LIVE_PROBES)
+                return true;
+        }
+    }
     return false;
+}
+
+/* Under the lock: empties the tombstones of the run around slot i that no
+ * chain passes, from the run's end backwards (an emptied slot ends the
+ * scans of the slots before it sooner). */
+static void empty_run(live_set *s, size_t i)
+{
+    if (!slot_deleted(s, i))
+        return;
+    unsigned top = atomic_load_explicit(&s->bits, memory_order_relaxed);
+    int n = 0;
+    while (n < LIVE_PROBES && slot_deleted(s, (i + 1) & s->mask)) {
+        i = (i + 1) & s->mask;
+        n++;
+    }
+    for (n = 0; n < 2 * LIVE_PROBES && slot_deleted(s, i); n++, i = (i - 1) & s->mask) {
+        if (!on_a_chain(s, i, top))
+            atomic_store_explicit(&s->slots[i].key, LIVE_EMPTY, memory_order_relaxed);
+    }
+}
+
+/*
+ * Empties the tombstones around slot i (see empty_run) if the lock is free. If
+ * not, leaves the slot in a short list for the lock's next holder: a
+ * remove never waits (it may run in a signal handler that interrupted
+ * the holder), and with many threads sampling at once the lock is often
+ * taken. A slot that finds the list full stays a tombstone until a
+ * clean-up of its neighbours reaches it.
+ */
+static void clean_up(live_set *s, size_t i)
+{
+    if (!lock_try(s)) {
+        for (int k = 0; k < LIVE_PENDING; k++) {
+            size_t none = 0;
+            if (atomic_compare_exchange_strong_explicit(&s->pending[k], &none, i + 1,
+                                                        memory_order_release,
+                                                        memory_order_relaxed))
+                return;
+        }
+        return;
+    }
+    empty_run(s, i);
+    unlock(s);
+}
+
+/* Deletes the entry at i, which held addr. */
+static void forget(live_set *s, size_t i, uintptr_t addr)
+{
+    filter_add(s, addr, -1);
+    atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
+    clean_up(s, i);
 }
 
 bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *size)
 {
-    size_t i = slot_of(s, addr);
-    for (int probe = 0; probe < LIVE_PROBES; probe++, i = (i + 1) & s->mask) {
-        /* An insert writes its slot's page's bit before the slot, and the
-         * insert of addr happened before this free of it. */
-        if (!page_touched(s, i))
-            return false;
-        live_entry *e = &s->slots[i];
-        uintptr_t k = atomic_load_explicit(&e->key, memory_order_acquire);
-        if (k == LIVE_EMPTY)
-            return false;
-        if (k != addr)
-            continue;
-        *stack = e->stack;
-        *size = live_size_decode(e->size);
-        /* Only the thread freeing addr can remove it, so this CAS cannot
-         * race with another remove of the same key. */
-        if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_DELETED,
-                                                     memory_order_acq_rel,
-                                                     memory_order_relaxed))
-            return false;
-        filter_add(s, addr, -1);
-        atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
-        return true;
-    }
-    return false;
+    size_t i = find_key(s, addr);
+    if (i == SIZE_MAX)
+        return false;
+    live_entry *e = &s->slots[i];
+    *stack = e->stack;
+    *size = live_size_decode(e->size);
+    /* Only the thread freeing addr removes it, and writers under the lock
+     * leave occupied slots alone, so this cannot fail; checked anyway. */
+    uintptr_t k = addr;
+    if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_DELETED, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    forget(s, i, addr);
+    return true;
+}
+
+size_t live_set_take(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *size)
+{
+    if (atomic_load_explicit(&s->count, memory_order_relaxed) == 0)
+        return 0;
+    size_t i = find_key(s, addr);
+    if (i == SIZE_MAX)
+        return 0;
+    live_entry *e = &s->slots[i];
+    *stack = e->stack;
+    *size = live_size_decode(e->size);
+    uintptr_t k = addr;
+    if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_TAKEN, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return 0;
+    return i + 1;
+}
+
+void live_set_put_back(live_set *s, size_t taken, uintptr_t addr)
+{
+    /* The slot stayed occupied, so no chain was cut and no insert took it. */
+    atomic_store_explicit(&s->slots[taken - 1].key, addr, memory_order_release);
+}
+
+void live_set_release(live_set *s, size_t taken, uintptr_t addr)
+{
+    atomic_store_explicit(&s->slots[taken - 1].key, LIVE_DELETED, memory_order_release);
+    forget(s, taken - 1, addr);
 }

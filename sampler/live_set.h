@@ -45,6 +45,8 @@ static inline uint64_t live_size_kept(uint64_t size)
 }
 
 #define LIVE_FILTER_BITS 16
+/* Tombstones left for the writer lock's next holder (live_set.c). */
+#define LIVE_PENDING 8
 
 typedef struct live_set {
     live_entry *slots;     /* mmap'd, capacity entries */
@@ -53,6 +55,12 @@ typedef struct live_set {
     _Atomic uint64_t *touched; /* a bit per 4 KiB page of slots: set before
                                   the first insert into that page */
     size_t mask;           /* capacity - 1 */
+    unsigned min_bits;     /* the first region: 2^min_bits slots */
+    unsigned max_bits;     /* log2(capacity) */
+    _Atomic unsigned bits; /* inserts go to the first 2^bits slots */
+    _Atomic(void *) writer; /* the thread inserting or cleaning, or NULL */
+    _Atomic size_t pending[LIVE_PENDING]; /* slot + 1 of tombstones to
+                                             clean up, or 0 */
     _Atomic size_t count;  /* live entries */
     _Atomic uint64_t dropped; /* inserts that found no slot */
 } live_set;
@@ -64,10 +72,25 @@ void live_set_fini(live_set *s);
 
 /* Records a sampled block of `size` bytes (kept as live_size_kept(size)).
  * Returns false (and counts a drop) when no slot is free within the probe
- * limit. */
+ * limit, or when it runs in a signal handler that interrupted this
+ * thread's own insert or clean-up. Never called again on the same thread
+ * while an insert runs (the sampler does not sample its own recording). */
 bool live_set_insert(live_set *s, uintptr_t addr, uint32_t stack, uint64_t size);
 
 bool live_set_remove_slow(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *size);
+
+/* realloc's two steps. live_set_take hides addr's entry from lookups
+ * (a free of the address, should glibc hand it to another thread, does
+ * not find it) and returns its slot + 1, or 0 when addr is not sampled.
+ * Then live_set_put_back (the realloc failed: the block is still addr's)
+ * or live_set_release (it succeeded: the entry is gone). Neither can
+ * fail, wherever it runs. */
+size_t live_set_take(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *size);
+void live_set_put_back(live_set *s, size_t taken, uintptr_t addr);
+void live_set_release(live_set *s, size_t taken, uintptr_t addr);
+
+/* In a forked child: the thread that held the writer lock is not there. */
+void live_set_reset_lock(live_set *s);
 
 /* The filter counter of a block: by its 4 KiB page, not by a hash of its
  * address, so frees in the same region of the heap read the same few

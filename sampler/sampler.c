@@ -47,6 +47,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     stacktab_reset_lock(&hearth_g.stacks);
+    live_set_reset_lock(&hearth_g.live);
     /* libunwind's locks (its memory pool, taken by a thread's first walk)
      * may have been held by a thread that is not in the child. */
     unwind_libunwind_retire();

@@ -3,10 +3,14 @@
  * unit tests do not link the sampler): sizes round-trip exactly below
  * 2 GiB and in 4 KiB units above, removal returns what insertion stored,
  * the filter in front lets unsampled addresses out and sampled ones in,
- * and the entry stays 16 bytes.
+ * the entry stays 16 bytes, the table fills a small region first, removes
+ * leave no tombstones behind, and threads inserting, removing and
+ * reallocating at once lose no entry.
  */
 #include "../../sampler/live_set.c"
 #include "../test.h"
+
+#include <pthread.h>
 
 TEST(live_set_entry_is_16_bytes)
 {
@@ -89,7 +93,7 @@ TEST(live_set_many_entries_and_filter)
 /* Pages of the slot table that are mapped (mincore), of n_pages. */
 static size_t resident_pages(const live_set *s, size_t n_pages)
 {
-    unsigned char vec[256];
+    unsigned char vec[1024];
     if (n_pages > sizeof vec || mincore(s->slots, n_pages * 4096, vec) != 0)
         return SIZE_MAX;
     size_t n = 0;
@@ -127,5 +131,216 @@ TEST(live_set_lookups_leave_untouched_pages_alone)
     CHECK_EQ_INT(found, 2000);
     REQUIRE(live_set_remove_slow(&s, 0x5550000010u, &stack, &size));
     CHECK_EQ_INT(stack, 3);
+    live_set_fini(&s);
+}
+
+/* Slots holding a deleted entry, over the whole table. */
+static size_t tombstones(const live_set *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i <= s->mask; i++)
+        n += page_touched(s, i) && atomic_load(&s->slots[i].key) == LIVE_DELETED;
+    return n;
+}
+
+/* The n-th block address of a heap-like sequence: 16-byte aligned, spread
+ * over many pages. */
+static uintptr_t block_addr(uint32_t n, uint32_t salt)
+{
+    return 0x7e0000000000u + (uintptr_t)salt * 0x10000000u + (uintptr_t)n * 208u;
+}
+
+TEST(live_set_removes_leave_no_tombstones)
+{
+    /* A service's life in small: 300,000 samples through a table of 16,384
+     * slots, 500 live at a time. Left as tombstones, the slots every
+     * sample ever used would fill the first region, so that a lookup of a
+     * block never sampled walked the whole probe limit. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 14) == 0);
+    uint32_t stack;
+    uint64_t size;
+    size_t lost = 0, max_tombs = 0;
+    for (uint32_t i = 0; i < 300000; i++) {
+        REQUIRE(live_set_insert(&s, block_addr(i, 0), i, 64));
+        if (i >= 500) {
+            lost += !(live_set_remove(&s, block_addr(i - 500, 0), &stack, &size) &&
+                      stack == i - 500);
+        }
+        if (i % 50000 == 0) {
+            size_t t = tombstones(&s);
+            max_tombs = t > max_tombs ? t : max_tombs;
+        }
+    }
+    CHECK_EQ_INT(lost, 0);
+    /* Only tombstones followed by a live entry may stay: a few hundred. */
+    CHECK(max_tombs < 400);
+    for (uint32_t i = 300000 - 500; i < 300000; i++)
+        lost += !live_set_remove(&s, block_addr(i, 0), &stack, &size);
+    CHECK_EQ_INT(lost, 0);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    /* Still in the first region: 500 live never needed a larger one. */
+    CHECK_EQ_INT(atomic_load(&s.bits), LIVE_FIRST_BITS);
+    live_set_fini(&s);
+}
+
+TEST(live_set_fills_a_small_region_first)
+{
+    /* The default table: 262,144 slots, 1,024 pages. A hundred samples
+     * touch at most the first region's 16 pages, however their addresses
+     * hash; 20,000 live ones make it grow, and all are found again. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 18) == 0);
+    size_t pages = ((size_t)1 << 18) * sizeof(live_entry) / 4096;
+    for (uint32_t i = 0; i < 100; i++)
+        REQUIRE(live_set_insert(&s, block_addr(i * 977u, 1), i, 32));
+    size_t resident = resident_pages(&s, pages);
+    CHECK(resident >= 1 && resident <= ((size_t)1 << LIVE_FIRST_BITS) * sizeof(live_entry) / 4096);
+    for (uint32_t i = 100; i < 20000; i++)
+        REQUIRE(live_set_insert(&s, block_addr(i * 977u, 1), i, 32));
+    CHECK_EQ_INT(atomic_load(&s.bits), 16);
+    CHECK(resident_pages(&s, pages) <= ((size_t)1 << 16) * sizeof(live_entry) / 4096);
+    uint32_t stack;
+    uint64_t size;
+    size_t found = 0;
+    for (uint32_t i = 0; i < 20000; i++)
+        found += live_set_remove(&s, block_addr(i * 977u, 1), &stack, &size) && stack == i;
+    CHECK_EQ_INT(found, 20000);
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    live_set_fini(&s);
+}
+
+TEST(live_set_take_hides_an_entry_until_put_back_or_released)
+{
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    uint32_t stack = 0;
+    uint64_t size = 0;
+    REQUIRE(live_set_insert(&s, 0x4440000020u, 5, 100));
+    CHECK_EQ_INT(live_set_take(&s, 0x4440000030u, &stack, &size), 0);
+    size_t t = live_set_take(&s, 0x4440000020u, &stack, &size);
+    REQUIRE(t != 0);
+    CHECK_EQ_INT(stack, 5);
+    CHECK_EQ_INT(size, 100);
+    /* Taken: a free of the address (reused by another thread) misses. */
+    CHECK(!live_set_remove(&s, 0x4440000020u, &stack, &size));
+    /* The address sampled again meanwhile goes to another slot. */
+    REQUIRE(live_set_insert(&s, 0x4440000020u, 8, 200));
+    REQUIRE(live_set_remove(&s, 0x4440000020u, &stack, &size));
+    CHECK_EQ_INT(stack, 8);
+    live_set_put_back(&s, t, 0x4440000020u);
+    REQUIRE(live_set_remove(&s, 0x4440000020u, &stack, &size));
+    CHECK_EQ_INT(stack, 5);
+    REQUIRE(live_set_insert(&s, 0x4440000020u, 6, 300));
+    t = live_set_take(&s, 0x4440000020u, &stack, &size);
+    REQUIRE(t != 0);
+    live_set_release(&s, t, 0x4440000020u);
+    CHECK(!live_set_remove(&s, 0x4440000020u, &stack, &size));
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    CHECK_EQ_INT(atomic_load(&s.filter[live_filter_index(0x4440000020u)]), 0);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    live_set_fini(&s);
+}
+
+/* Each thread samples its own blocks, 300 live at a time, frees the
+ * oldest, reallocates some (take, then put back or release) and looks up
+ * blocks nobody sampled, all at once with the others. */
+typedef struct churn_arg {
+    live_set *s;
+    uint32_t salt;
+    size_t lost, ghosts, dropped;
+} churn_arg;
+
+static void *churn(void *p)
+{
+    churn_arg *a = p;
+    uint32_t stack;
+    uint64_t size;
+    for (uint32_t i = 0; i < 200000; i++) {
+        if (!live_set_insert(a->s, block_addr(i, a->salt), i ^ a->salt, 16))
+            a->dropped++;
+        a->ghosts += live_set_remove(a->s, block_addr(i, a->salt) + 16, &stack, &size);
+        if (i < 300)
+            continue;
+        uint32_t old = i - 300;
+        if (old % 7 == 0) {
+            size_t t = live_set_take(a->s, block_addr(old, a->salt), &stack, &size);
+            if (!t || stack != (old ^ a->salt)) {
+                a->lost++;
+                continue;
+            }
+            if (old % 2)
+                live_set_release(a->s, t, block_addr(old, a->salt));
+            else
+                live_set_put_back(a->s, t, block_addr(old, a->salt));
+            if (old % 2)
+                continue;
+        }
+        a->lost += !(live_set_remove(a->s, block_addr(old, a->salt), &stack, &size) &&
+                     stack == (old ^ a->salt));
+    }
+    for (uint32_t old = 200000 - 300; old < 200000; old++)
+        a->lost += !live_set_remove(a->s, block_addr(old, a->salt), &stack, &size);
+    return NULL;
+}
+
+TEST(live_set_threads_lose_no_entry)
+{
+    /* A table small enough that the threads' entries share probe chains:
+     * an insert racing with a clean-up would leave its key beyond an
+     * empty slot, and that block's remove would miss. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    enum { N = 4 };
+    pthread_t th[N];
+    churn_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (churn_arg){&s, (uint32_t)i + 1, 0, 0, 0};
+        REQUIRE(pthread_create(&th[i], NULL, churn, &args[i]) == 0);
+    }
+    size_t lost = 0, ghosts = 0, dropped = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        lost += args[i].lost;
+        ghosts += args[i].ghosts;
+        dropped += args[i].dropped;
+    }
+    CHECK_EQ_INT(dropped, 0);
+    CHECK_EQ_INT(lost, 0);
+    CHECK_EQ_INT(ghosts, 0);
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    live_set_fini(&s);
+}
+
+TEST(live_set_defers_clean_up_while_the_lock_is_held)
+{
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    uint32_t stack;
+    uint64_t size;
+    for (uint32_t i = 0; i < LIVE_PENDING; i++)
+        REQUIRE(live_set_insert(&s, block_addr(i, 2), i, 16));
+    /* Another thread inserts: removes do not wait, they leave their slots
+     * for the lock's next holder. */
+    static char other_thread;
+    atomic_store(&s.writer, (void *)&other_thread);
+    for (uint32_t i = 0; i < LIVE_PENDING; i++)
+        REQUIRE(live_set_remove(&s, block_addr(i, 2), &stack, &size));
+    CHECK_EQ_INT(tombstones(&s), LIVE_PENDING);
+    atomic_store(&s.writer, NULL);
+    REQUIRE(live_set_insert(&s, block_addr(100, 2), 100, 16));
+    CHECK_EQ_INT(tombstones(&s), 0);
+    /* A signal handler that interrupted this thread's own clean-up: its
+     * sample is dropped and counted, it does not wait for itself. */
+    atomic_store(&s.writer, (void *)&writer_token);
+    CHECK(!live_set_insert(&s, block_addr(101, 2), 101, 16));
+    CHECK_EQ_INT(atomic_load(&s.dropped), 1);
+    atomic_store(&s.writer, NULL);
+    REQUIRE(live_set_remove(&s, block_addr(100, 2), &stack, &size));
+    CHECK_EQ_INT(stack, 100);
+    CHECK(!live_set_remove(&s, block_addr(101, 2), &stack, &size));
     live_set_fini(&s);
 }
