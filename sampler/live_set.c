@@ -7,15 +7,17 @@
  * sits in front (live_set.h): most free()s read one byte, usually in L1,
  * and stop.
  *
- * Regions. Inserts hash into the first 2^bits slots, starting at 4,096
- * (64 KiB) and growing fourfold whenever the live entries would fill half
- * of it, up to the whole table (262,144 slots at the default: a service
- * with 8 GiB live keeps ~16,000 entries at one sample per 512 KiB).
- * Entries never move, so a lookup probes once per region size used so far
- * (at most four). Hashing over the whole table from the start put a
- * process's first few thousand samples on ~900 different pages, each
- * zeroed by the kernel on its first write: ~40% of the sampling time of
- * perl's text job, and 900 of its 24,680 page faults.
+ * Regions. Inserts go to the newest of disjoint regions: slots [0, 4096)
+ * (64 KiB) first, then [4096, 16384), [16384, 65536) and so on, a new one
+ * whenever the live entries would half fill the current one, up to the
+ * whole table (262,144 slots at the default: a service with 8 GiB live
+ * keeps ~16,000 entries at one sample per 512 KiB). Entries never move, so
+ * a lookup probes once per region used so far (at most four); regions
+ * are disjoint because nested ones piled each later region's share onto
+ * the first, which filled up. Hashing over the whole table from the start
+ * put a process's first samples on ~900 different pages, each zeroed by
+ * the kernel on its first write: 890 of the 24,680 page faults of perl's
+ * text job, and 4 MiB of the sampler's memory in a long run.
  *
  * Tombstones. A remove turns its slot into a tombstone, then empties the
  * tombstones around it that no chain of probes passes: those with no live
@@ -35,9 +37,8 @@
  */
 #include "live_set.h"
 
-#include <sys/mman.h>
-
 #include <sched.h>
+#include <sys/mman.h>
 
 #define LIVE_EMPTY ((uintptr_t)0)
 #define LIVE_DELETED ((uintptr_t)1)
@@ -172,7 +173,7 @@ void live_set_fini(live_set *s)
  * byte, so that an insert made by a signal handler that interrupted its
  * own thread's clean-up gives up instead of waiting for itself.
  */
-static __thread char writer_token;
+static __thread char writer_token __attribute__((tls_model("initial-exec")));
 
 static bool lock_try(live_set *s)
 {

@@ -1,7 +1,8 @@
 /*
  * The addresses of sampled blocks that are still allocated, so that free()
- * can move a block's weight out of in-use. Lock-free: every free() of the
- * service looks here.
+ * can move a block's weight out of in-use. Lookups and removes take no
+ * lock (a free() of the service may look here); an insert, one per
+ * sample, takes a short writer lock.
  */
 #ifndef HEARTH_SAMPLER_LIVE_SET_H
 #define HEARTH_SAMPLER_LIVE_SET_H
