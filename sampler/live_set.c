@@ -39,6 +39,8 @@
 
 #include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #define LIVE_EMPTY ((uintptr_t)0)
 #define LIVE_DELETED ((uintptr_t)1)
@@ -138,6 +140,7 @@ int live_set_init(live_set *s, size_t capacity)
                       : LIVE_FIRST_BITS + ((s->max_bits - LIVE_FIRST_BITS) % LIVE_GROW_BITS);
     atomic_store(&s->bits, s->min_bits);
     atomic_store(&s->writer, NULL);
+    atomic_store(&s->stuck, false);
     for (int k = 0; k < LIVE_PENDING; k++)
         atomic_store(&s->pending[k], 0);
     /* The filter is populated now, written: every free() reads it, so its
@@ -182,21 +185,56 @@ static bool lock_try(live_set *s)
                                                    memory_order_acquire, memory_order_relaxed);
 }
 
-/* Waits for another thread's insert or clean-up (a few dozen slots);
- * false if this thread holds the lock itself. */
+/* How long an insert waits for the lock before it gives up for good. */
+#define LIVE_WAIT_NS 1000000000ll
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/*
+ * Waits for another thread's insert or clean-up (a few dozen slots);
+ * false if this thread holds the lock itself. A holder never keeps it
+ * longer than a preemption, unless a signal handler that interrupted it
+ * jumped out (siglongjmp) and never came back. Rather than hang every
+ * thread that samples, an insert that has waited a second marks the set
+ * stuck: from then on inserts fail at once (counted as dropped samples)
+ * and frees go on as before.
+ */
 static bool lock_wait(live_set *s)
 {
+    int64_t start = 0;
     for (unsigned spins = 0;; spins++) {
+        if (atomic_load_explicit(&s->stuck, memory_order_relaxed))
+            return false;
         if (lock_try(s))
             return true;
         if (atomic_load_explicit(&s->writer, memory_order_relaxed) == (void *)&writer_token)
             return false;
-        if (spins >= 100)
-            sched_yield();
+        if (spins < 100) {
 #if defined(__x86_64__) || defined(__i386__)
-        else
             __builtin_ia32_pause();
 #endif
+            continue;
+        }
+        sched_yield();
+        if (spins % 1024 == 100) {
+            int64_t now = monotonic_ns();
+            if (!start) {
+                start = now;
+            } else if (now - start > LIVE_WAIT_NS) {
+                if (!atomic_exchange(&s->stuck, true)) {
+                    static const char msg[] =
+                        "hearth: the live-sample table's lock was held for over a second; "
+                        "new samples are dropped from now on\n";
+                    (void)!write(2, msg, sizeof msg - 1);
+                }
+                return false;
+            }
+        }
     }
 }
 
@@ -219,6 +257,7 @@ static void unlock(live_set *s)
 void live_set_reset_lock(live_set *s)
 {
     atomic_store(&s->writer, NULL);
+    atomic_store(&s->stuck, false);
 }
 
 /* Under the lock: an empty or deleted slot for addr within the probe

@@ -60,6 +60,7 @@ typedef struct live_set {
     unsigned max_bits;     /* log2(capacity) */
     _Atomic unsigned bits; /* inserts go to the first 2^bits slots */
     _Atomic(void *) writer; /* the thread inserting or cleaning, or NULL */
+    _Atomic bool stuck;     /* the lock was never let go: inserts fail */
     _Atomic size_t pending[LIVE_PENDING]; /* slot + 1 of tombstones to
                                              clean up, or 0 */
     _Atomic size_t count;  /* live entries */

@@ -344,3 +344,32 @@ TEST(live_set_defers_clean_up_while_the_lock_is_held)
     CHECK(!live_set_remove(&s, block_addr(101, 2), &stack, &size));
     live_set_fini(&s);
 }
+
+TEST(live_set_gives_up_on_a_lock_never_let_go)
+{
+    /* A signal handler jumped out of another thread's clean-up: its lock
+     * stays taken. The next insert waits about a second, then it and all
+     * later ones fail at once instead of hanging; removes still work. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    REQUIRE(live_set_insert(&s, block_addr(1, 3), 1, 16));
+    static char other_thread;
+    atomic_store(&s.writer, (void *)&other_thread);
+    int64_t t0 = monotonic_ns();
+    CHECK(!live_set_insert(&s, block_addr(2, 3), 2, 16));
+    int64_t waited = monotonic_ns() - t0;
+    CHECK(waited >= LIVE_WAIT_NS && waited < 10 * LIVE_WAIT_NS);
+    CHECK(atomic_load(&s.stuck));
+    t0 = monotonic_ns();
+    CHECK(!live_set_insert(&s, block_addr(3, 3), 3, 16));
+    CHECK(monotonic_ns() - t0 < LIVE_WAIT_NS / 10);
+    CHECK_EQ_INT(atomic_load(&s.dropped), 2);
+    uint32_t stack;
+    uint64_t size;
+    REQUIRE(live_set_remove(&s, block_addr(1, 3), &stack, &size));
+    CHECK_EQ_INT(stack, 1);
+    /* A forked child starts over. */
+    live_set_reset_lock(&s);
+    CHECK(live_set_insert(&s, block_addr(4, 3), 4, 16));
+    live_set_fini(&s);
+}
