@@ -143,6 +143,19 @@ static size_t tombstones(const live_set *s)
     return n;
 }
 
+/* Ends a test whose every entry was removed: nothing live, no tombstone
+ * left, every filter counter back at zero. */
+static void check_left_empty(live_set *s)
+{
+    CHECK_EQ_INT(atomic_load(&s->count), 0);
+    CHECK_EQ_INT(tombstones(s), 0);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < ((size_t)1 << LIVE_FILTER_BITS); i++)
+        nonzero += atomic_load(&s->filter[i]) != 0;
+    CHECK_EQ_INT(nonzero, 0);
+    live_set_fini(s);
+}
+
 /* The n-th block address of a heap-like sequence: 16-byte aligned, spread
  * over many pages. */
 static uintptr_t block_addr(uint32_t n, uint32_t salt)
@@ -207,9 +220,7 @@ TEST(live_set_fills_a_small_region_first)
     for (uint32_t i = 0; i < 20000; i++)
         found += live_set_remove(&s, block_addr(i * 977u, 1), &stack, &size) && stack == i;
     CHECK_EQ_INT(found, 20000);
-    CHECK_EQ_INT(atomic_load(&s.count), 0);
-    CHECK_EQ_INT(tombstones(&s), 0);
-    live_set_fini(&s);
+    check_left_empty(&s);
 }
 
 TEST(live_set_take_hides_an_entry_until_put_back_or_released)
@@ -310,9 +321,7 @@ TEST(live_set_threads_lose_no_entry)
     CHECK_EQ_INT(dropped, 0);
     CHECK_EQ_INT(lost, 0);
     CHECK_EQ_INT(ghosts, 0);
-    CHECK_EQ_INT(atomic_load(&s.count), 0);
-    CHECK_EQ_INT(tombstones(&s), 0);
-    live_set_fini(&s);
+    check_left_empty(&s);
 }
 
 TEST(live_set_defers_clean_up_while_the_lock_is_held)
