@@ -483,21 +483,17 @@ static int sym_cmp(const void *pa, const void *pb)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
-static inline bool sym_less(const elf_sym *a, const elf_sym *b)
-{
-    if (a->addr != b->addr)
-        return a->addr < b->addr;
-    if (a->size != b->size)
-        return a->size > b->size;
-    return a->order < b->order;
-}
+/* Radix digits of the address: 2,048 counters, two passes for libc. */
+#define SORT_DIGIT_BITS 11
 
 /*
- * Sorts by sym_cmp's order: a bottom-up merge sort with the comparison
- * inline, ~3x faster than qsort's call per comparison on libc's 5,000
- * functions (the larger part of a first dump's symbolization). Runs
- * already in order, as a symbol table's locals mostly are, cost one pass.
- * qsort when there is no memory for the buffer.
+ * Sorts by sym_cmp's order: a stable radix sort of the address offsets
+ * from the lowest, as many passes as their range needs, then each run of
+ * one address (aliases: a few symbols) put largest first by insertion; the
+ * radix passes keep table order within a run. libc's debug file (6,700
+ * functions) took ~0.5 ms in the bottom-up merge sort used before, the
+ * largest part of a first dump at a short program's exit; qsort, before
+ * that, three times as long. qsort when there is no memory for the buffer.
  */
 static void sort_syms(elf_sym *a, size_t n)
 {
@@ -508,31 +504,44 @@ static void sort_syms(elf_sym *a, size_t n)
         qsort(a, n, sizeof *a, sym_cmp);
         return;
     }
+    uint64_t lo = a[0].addr, hi = a[0].addr;
+    for (size_t i = 1; i < n; i++) {
+        lo = a[i].addr < lo ? a[i].addr : lo;
+        hi = a[i].addr > hi ? a[i].addr : hi;
+    }
+    uint64_t range = hi - lo;
     elf_sym *src = a, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            if (mid < hi && !sym_less(&src[mid], &src[mid - 1])) {
-                /* Already in order: copy the pair of runs as it is. */
-                memcpy(&dst[lo], &src[lo], (hi - lo) * sizeof *dst);
-                continue;
-            }
-            while (i < mid && j < hi)
-                dst[k++] = sym_less(&src[j], &src[i]) ? src[j++] : src[i++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
+    unsigned shift = 0;
+    do {
+        size_t at[(size_t)1 << SORT_DIGIT_BITS] = {0};
+        const uint64_t mask = ((uint64_t)1 << SORT_DIGIT_BITS) - 1;
+        for (size_t i = 0; i < n; i++)
+            at[((src[i].addr - lo) >> shift) & mask]++;
+        size_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            size_t c = at[d];
+            at[d] = sum;
+            sum += c;
         }
+        for (size_t i = 0; i < n; i++)
+            dst[at[((src[i].addr - lo) >> shift) & mask]++] = src[i];
         elf_sym *t = src;
         src = dst;
         dst = t;
-    }
+        shift += SORT_DIGIT_BITS;
+    } while (shift < 64 && (range >> shift) != 0);
     if (src != a)
         memcpy(a, src, n * sizeof *a);
     free(tmp);
+    for (size_t i = 1; i < n; i++) {
+        if (a[i].addr != a[i - 1].addr || a[i].size <= a[i - 1].size)
+            continue;
+        elf_sym x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1].addr == x.addr && a[j - 1].size < x.size; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
 static int read_symbols(elf_image *e, const elf_src *s, size_t max_bytes)

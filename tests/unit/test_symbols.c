@@ -366,6 +366,69 @@ TEST(test_symbols__names_without_dwarf_are_the_symbol_table_s)
     symbolizer_destroy(s);
 }
 
+TEST(test_symbols__aliases_at_one_address_name_the_largest_then_the_first)
+{
+    /* Function symbols at one address, in this table order: zero (no
+     * size), small (8 bytes), big and big2 (41 bytes each). addr2line
+     * (BFD) names each of the 41 bytes big: the largest, then the first in
+     * the table. The symbol sort must leave them in that order. */
+    static const char src[] =
+        "\t.text\n"
+        "\t.type first, @function\nfirst:\n\tret\n\t.size first, 1\n"
+        "\t.type zero, @function\n\t.type small, @function\n"
+        "\t.type big, @function\n\t.type big2, @function\n"
+        "zero:\nsmall:\nbig:\nbig2:\n\t.rept 40\n\tnop\n\t.endr\n\tret\n"
+        "\t.size small, 8\n\t.size big, 41\n\t.size big2, 41\n"
+        "\t.type after, @function\nafter:\n\tret\n\t.size after, 1\n"
+        "\t.section .note.GNU-stack,\"\",@progbits\n";
+    REQUIRE(work());
+    char asm_path[256], lib[256], cmd[700];
+    snprintf(asm_path, sizeof asm_path, "%s/alias.s", work());
+    snprintf(lib, sizeof lib, "%s/libalias.so", work());
+    FILE *f = fopen(asm_path, "w");
+    REQUIRE(f);
+    fputs(src, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cc -shared -nostdlib -o '%s' '%s'", lib, asm_path);
+    REQUIRE(system(cmd) == 0);
+    fn_range fns[16];
+    size_t n_fns = nm_functions(lib, false, fns, 16, NULL);
+    REQUIRE(n_fns == 5);
+    uint64_t addrs[64];
+    size_t n = 0;
+    for (size_t i = 0; i < n_fns; i++)
+        for (uint64_t a = fns[i].addr; a < fns[i].addr + fns[i].size && n < 64; a++) {
+            bool seen = false;
+            for (size_t k = 0; k < n; k++)
+                seen |= addrs[k] == a;
+            if (!seen)
+                addrs[n++] = a;
+        }
+    REQUIRE(n == 43);
+    static ref_addr ref[64];
+    REQUIRE(addr2line(lib, addrs, n, ref));
+    symbolizer *s = NULL;
+    symbol_binary *b = NULL;
+    REQUIRE(symbolizer_create(&s, NULL) == 0);
+    REQUIRE(symbolizer_open(s, lib, &b) == 0);
+    size_t same = 0, big = 0;
+    for (size_t i = 0; i < n; i++) {
+        symbol_lookup r;
+        REQUIRE(symbolizer_lookup(&r, s, b, addrs[i], 0) == 0);
+        const char *ours = r.n_frames ? r.frames[0].function : "(nothing)";
+        if (ref[i].n && !strcmp(ours, ref[i].frames[0].function))
+            same++;
+        else
+            test_fail(__FILE__, __LINE__, "0x%llx: %s, addr2line says %s",
+                      (unsigned long long)addrs[i], ours,
+                      ref[i].n ? ref[i].frames[0].function : "nothing");
+        big += !strcmp(ours, "big");
+    }
+    CHECK_EQ_INT(same, n);
+    CHECK_EQ_INT(big, 41);
+    symbolizer_destroy(s);
+}
+
 /* The path of a library mapped into this process, from /proc/self/maps. */
 static bool mapped_library(const char *needle, char *out, size_t len)
 {
