@@ -119,14 +119,26 @@ static inline size_t slot_of(const live_set *s, uintptr_t addr, unsigned bits)
     return lo + (size_t)(((x >> 32) * (uint64_t)(((size_t)1 << bits) - lo)) >> 32);
 }
 
-/* The filter, then the touched bitmap, in one mapping. */
+/* Slots a bit of the dirty bitmap stands for. */
+#define DIRTY_SLOTS 64
+
+static size_t dirty_bytes(size_t capacity)
+{
+    return (capacity / DIRTY_SLOTS + 63) / 64 * sizeof(uint64_t);
+}
+
+/* The filter, the touched bitmap, then the dirty one, in one mapping. */
 static size_t aux_bytes(size_t capacity)
 {
-    return ((size_t)1 << LIVE_FILTER_BITS) + touched_bytes(capacity);
+    return ((size_t)1 << LIVE_FILTER_BITS) + touched_bytes(capacity) + dirty_bytes(capacity);
 }
 
 int live_set_init(live_set *s, size_t capacity)
 {
+    /* Whole pages of slots, and slot_of's 32-bit scaling. */
+    if (capacity < SLOTS_PER_PAGE || capacity > ((size_t)1 << 32) ||
+        (capacity & (capacity - 1)))
+        return -1;
     void *m = mmap(NULL, capacity * sizeof(live_entry), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
@@ -141,8 +153,7 @@ int live_set_init(live_set *s, size_t capacity)
     atomic_store(&s->bits, s->min_bits);
     atomic_store(&s->writer, NULL);
     atomic_store(&s->stuck, false);
-    for (int k = 0; k < LIVE_PENDING; k++)
-        atomic_store(&s->pending[k], 0);
+    atomic_store(&s->any_dirty, false);
     /* The filter is populated now, written: every free() reads it, so its
      * pages would soon all map the zero page, and each first insert into
      * one would copy it and flush the other CPUs' TLBs. 64 KiB. */
@@ -153,6 +164,7 @@ int live_set_init(live_set *s, size_t capacity)
         return -1;
     }
     s->touched = (_Atomic uint64_t *)((uint8_t *)m + ((size_t)1 << LIVE_FILTER_BITS));
+    s->dirty = (_Atomic uint64_t *)((uint8_t *)s->touched + touched_bytes(capacity));
     atomic_store(&s->count, 0);
     atomic_store(&s->dropped, 0);
     /* Last: a free() that sees the filter sees an initialized set. */
@@ -169,6 +181,7 @@ void live_set_fini(live_set *s)
     s->slots = NULL;
     s->filter = NULL;
     s->touched = NULL;
+    s->dirty = NULL;
 }
 
 /*
@@ -198,18 +211,25 @@ static int64_t monotonic_ns(void)
 /*
  * Waits for another thread's insert or clean-up (a few dozen slots);
  * false if this thread holds the lock itself. A holder never keeps it
- * longer than a preemption, unless a signal handler that interrupted it
- * jumped out (siglongjmp) and never came back. Rather than hang every
- * thread that samples, an insert that has waited a second marks the set
- * stuck: from then on inserts fail at once (counted as dropped samples)
- * and frees go on as before.
+ * longer than a preemption, unless it was stopped (a debugger) or a
+ * signal handler that interrupted it jumped out (siglongjmp) and never
+ * came back. Rather than hang every thread that samples, an insert that
+ * has waited a second marks the set stuck: from then on an insert tries
+ * the lock once and otherwise fails at once (a dropped sample); frees go
+ * on as before.
  */
 static bool lock_wait(live_set *s)
 {
     int64_t start = 0;
-    for (unsigned spins = 0;; spins++) {
-        if (atomic_load_explicit(&s->stuck, memory_order_relaxed))
+    if (atomic_load_explicit(&s->stuck, memory_order_relaxed)) {
+        /* One try: the holder may have let go meanwhile (it was stopped
+         * by a debugger, say, not lost). */
+        if (!lock_try(s))
             return false;
+        atomic_store_explicit(&s->stuck, false, memory_order_relaxed);
+        return true;
+    }
+    for (unsigned spins = 0;; spins++) {
         if (lock_try(s))
             return true;
         if (atomic_load_explicit(&s->writer, memory_order_relaxed) == (void *)&writer_token)
@@ -238,19 +258,40 @@ static bool lock_wait(live_set *s)
     }
 }
 
+static inline bool slot_deleted(const live_set *s, size_t i);
 static void empty_run(live_set *s, size_t i);
 
+/* Under the lock: empties what it can of the tombstones left in the
+ * dirty bitmap's blocks. */
+static void clean_dirty(live_set *s)
+{
+    if (!atomic_exchange_explicit(&s->any_dirty, false, memory_order_acquire))
+        return;
+    size_t words = (s->mask + 1) / DIRTY_SLOTS / 64;
+    if (!words)
+        words = 1;
+    for (size_t w = 0; w < words; w++) {
+        if (!atomic_load_explicit(&s->dirty[w], memory_order_relaxed))
+            continue;
+        uint64_t bits = atomic_exchange_explicit(&s->dirty[w], 0, memory_order_acquire);
+        while (bits) {
+            size_t first = (w * 64 + (size_t)__builtin_ctzll(bits)) * DIRTY_SLOTS;
+            bits &= bits - 1;
+            /* empty_run takes a whole run of tombstones from any slot of
+             * it; start it once per run. */
+            for (size_t j = first; j < first + DIRTY_SLOTS && j <= s->mask; j++)
+                if (slot_deleted(s, j) && (j == first || !slot_deleted(s, j - 1)))
+                    empty_run(s, j);
+        }
+    }
+}
+
 /* Cleans up the tombstones removes left while the lock was taken, then
- * lets go. One left after the check waits for the next holder. */
+ * lets go. One left just after the check waits in the bitmap for the next
+ * holder. */
 static void unlock(live_set *s)
 {
-    for (int k = 0; k < LIVE_PENDING; k++) {
-        if (atomic_load_explicit(&s->pending[k], memory_order_relaxed) == 0)
-            continue;
-        size_t i = atomic_exchange_explicit(&s->pending[k], 0, memory_order_acquire);
-        if (i)
-            empty_run(s, i - 1);
-    }
+    clean_dirty(s);
     atomic_store_explicit(&s->writer, NULL, memory_order_release);
 }
 
@@ -401,23 +442,21 @@ static void empty_run(live_set *s, size_t i)
 }
 
 /*
- * Empties the tombstones around slot i (see empty_run) if the lock is free. If
- * not, leaves the slot in a short list for the lock's next holder: a
- * remove never waits (it may run in a signal handler that interrupted
- * the holder), and with many threads sampling at once the lock is often
- * taken. A slot that finds the list full stays a tombstone until a
- * clean-up of its neighbours reaches it.
+ * Empties the tombstones around slot i (see empty_run) if the lock is
+ * free. If not, marks its block in the dirty bitmap for the lock's next
+ * holder: a remove never waits (it may run in a signal handler that
+ * interrupted the holder), and with many threads sampling at once the lock
+ * is often taken. The bitmap loses nothing (a list of slots that could
+ * fill up left tombstones for good, with a thread that frees what others
+ * sampled).
  */
 static void clean_up(live_set *s, size_t i)
 {
     if (!lock_try(s)) {
-        for (int k = 0; k < LIVE_PENDING; k++) {
-            size_t none = 0;
-            if (atomic_compare_exchange_strong_explicit(&s->pending[k], &none, i + 1,
-                                                        memory_order_release,
-                                                        memory_order_relaxed))
-                return;
-        }
+        size_t block = i / DIRTY_SLOTS;
+        atomic_fetch_or_explicit(&s->dirty[block / 64], (uint64_t)1 << (block % 64),
+                                 memory_order_release);
+        atomic_store_explicit(&s->any_dirty, true, memory_order_release);
         return;
     }
     empty_run(s, i);

@@ -46,8 +46,6 @@ static inline uint64_t live_size_kept(uint64_t size)
 }
 
 #define LIVE_FILTER_BITS 16
-/* Tombstones left for the writer lock's next holder (live_set.c). */
-#define LIVE_PENDING 8
 
 typedef struct live_set {
     live_entry *slots;     /* mmap'd, capacity entries */
@@ -58,17 +56,19 @@ typedef struct live_set {
     size_t mask;           /* capacity - 1 */
     unsigned min_bits;     /* the first region: 2^min_bits slots */
     unsigned max_bits;     /* log2(capacity) */
-    _Atomic unsigned bits; /* inserts go to the first 2^bits slots */
+    _Atomic unsigned bits; /* inserts go to the region that ends at slot
+                              2^bits (live_set.c) */
     _Atomic(void *) writer; /* the thread inserting or cleaning, or NULL */
     _Atomic bool stuck;     /* the lock was never let go: inserts fail */
-    _Atomic size_t pending[LIVE_PENDING]; /* slot + 1 of tombstones to
-                                             clean up, or 0 */
+    _Atomic uint64_t *dirty; /* a bit per 64 slots: a tombstone there was
+                                left for the lock's next holder */
+    _Atomic bool any_dirty;  /* some bit of dirty may be set */
     _Atomic size_t count;  /* live entries */
     _Atomic uint64_t dropped; /* inserts that found no slot */
 } live_set;
 
-/* Maps capacity (a power of two) slots; untouched pages cost no memory.
- * Returns 0 or -1. */
+/* Maps capacity (a power of two, 256 to 2^32) slots; untouched pages
+ * cost no memory. Returns 0 or -1. */
 int live_set_init(live_set *s, size_t capacity);
 void live_set_fini(live_set *s);
 
@@ -123,7 +123,8 @@ static inline bool live_set_may_hold(const live_set *s, uintptr_t addr)
 
 /* Removes addr if it is a sampled block, returning its stack and size. The
  * common case, a block that was never sampled, is one relaxed load when
- * nothing is live and otherwise one probe that finds an empty slot. */
+ * nothing is live, one filter byte when nothing near it is, and otherwise
+ * a short probe run per region used so far (at most four). */
 static inline bool live_set_remove(live_set *s, uintptr_t addr, uint32_t *stack,
                                    uint64_t *size)
 {

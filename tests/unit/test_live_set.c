@@ -255,7 +255,10 @@ TEST(live_set_take_hides_an_entry_until_put_back_or_released)
     live_set_fini(&s);
 }
 
-/* Each thread samples its own blocks, 300 live at a time, frees the
+/* Live blocks per thread: eight threads keep 1,200 in 4,096 slots. */
+#define CHURN_LIVE 150
+
+/* Each thread samples its own blocks, CHURN_LIVE at a time, frees the
  * oldest, reallocates some (take, then put back or release) and looks up
  * blocks nobody sampled, all at once with the others. */
 typedef struct churn_arg {
@@ -273,9 +276,9 @@ static void *churn(void *p)
         if (!live_set_insert(a->s, block_addr(i, a->salt), i ^ a->salt, 16))
             a->dropped++;
         a->ghosts += live_set_remove(a->s, block_addr(i, a->salt) + 16, &stack, &size);
-        if (i < 300)
+        if (i < CHURN_LIVE)
             continue;
-        uint32_t old = i - 300;
+        uint32_t old = i - CHURN_LIVE;
         if (old % 7 == 0) {
             size_t t = live_set_take(a->s, block_addr(old, a->salt), &stack, &size);
             if (!t || stack != (old ^ a->salt)) {
@@ -292,7 +295,7 @@ static void *churn(void *p)
         a->lost += !(live_set_remove(a->s, block_addr(old, a->salt), &stack, &size) &&
                      stack == (old ^ a->salt));
     }
-    for (uint32_t old = 200000 - 300; old < 200000; old++)
+    for (uint32_t old = 200000 - CHURN_LIVE; old < 200000; old++)
         a->lost += !live_set_remove(a->s, block_addr(old, a->salt), &stack, &size);
     return NULL;
 }
@@ -304,7 +307,7 @@ TEST(live_set_threads_lose_no_entry)
      * empty slot, and that block's remove would miss. */
     live_set s;
     REQUIRE(live_set_init(&s, 1 << 12) == 0);
-    enum { N = 4 };
+    enum { N = 8 };
     pthread_t th[N];
     churn_arg args[N];
     for (int i = 0; i < N; i++) {
@@ -327,31 +330,34 @@ TEST(live_set_threads_lose_no_entry)
 TEST(live_set_defers_clean_up_while_the_lock_is_held)
 {
     live_set s;
-    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    REQUIRE(live_set_init(&s, 1 << 18) == 0);
     uint32_t stack;
     uint64_t size;
-    for (uint32_t i = 0; i < LIVE_PENDING; i++)
-        REQUIRE(live_set_insert(&s, block_addr(i, 2), i, 16));
-    /* Another thread inserts: removes do not wait, they leave their slots
-     * for the lock's next holder. */
+    for (uint32_t i = 0; i < 40; i++)
+        REQUIRE(live_set_insert(&s, block_addr(i * 20, 2), i, 16));
+    /* Another thread inserts (preempted) while a thread that only frees
+     * removes 20 blocks others sampled: removes do not wait, they leave
+     * their slots to the lock's next holder, however many. */
     static char other_thread;
     atomic_store(&s.writer, (void *)&other_thread);
-    for (uint32_t i = 0; i < LIVE_PENDING; i++)
-        REQUIRE(live_set_remove(&s, block_addr(i, 2), &stack, &size));
-    CHECK_EQ_INT(tombstones(&s), LIVE_PENDING);
+    for (uint32_t i = 0; i < 20; i++)
+        REQUIRE(live_set_remove(&s, block_addr(i * 20, 2), &stack, &size));
+    CHECK_EQ_INT(tombstones(&s), 20);
     atomic_store(&s.writer, NULL);
-    REQUIRE(live_set_insert(&s, block_addr(100, 2), 100, 16));
+    REQUIRE(live_set_insert(&s, block_addr(1000, 2), 1000, 16));
     CHECK_EQ_INT(tombstones(&s), 0);
+    REQUIRE(live_set_remove(&s, block_addr(1000, 2), &stack, &size));
+    CHECK_EQ_INT(stack, 1000);
+    for (uint32_t i = 20; i < 40; i++)
+        REQUIRE(live_set_remove(&s, block_addr(i * 20, 2), &stack, &size));
     /* A signal handler that interrupted this thread's own clean-up: its
      * sample is dropped and counted, it does not wait for itself. */
     atomic_store(&s.writer, (void *)&writer_token);
-    CHECK(!live_set_insert(&s, block_addr(101, 2), 101, 16));
+    CHECK(!live_set_insert(&s, block_addr(1001, 2), 1001, 16));
     CHECK_EQ_INT(atomic_load(&s.dropped), 1);
     atomic_store(&s.writer, NULL);
-    REQUIRE(live_set_remove(&s, block_addr(100, 2), &stack, &size));
-    CHECK_EQ_INT(stack, 100);
-    CHECK(!live_set_remove(&s, block_addr(101, 2), &stack, &size));
-    live_set_fini(&s);
+    CHECK(!live_set_remove(&s, block_addr(1001, 2), &stack, &size));
+    check_left_empty(&s);
 }
 
 TEST(live_set_gives_up_on_a_lock_never_let_go)
@@ -377,8 +383,15 @@ TEST(live_set_gives_up_on_a_lock_never_let_go)
     uint64_t size;
     REQUIRE(live_set_remove(&s, block_addr(1, 3), &stack, &size));
     CHECK_EQ_INT(stack, 1);
-    /* A forked child starts over. */
-    live_set_reset_lock(&s);
+    /* The holder lets go after all (a debugger let it run): the next
+     * insert takes the lock and the set is no longer stuck. */
+    atomic_store(&s.writer, NULL);
     CHECK(live_set_insert(&s, block_addr(4, 3), 4, 16));
+    CHECK(!atomic_load(&s.stuck));
+    /* A forked child starts over. */
+    atomic_store(&s.writer, (void *)&other_thread);
+    atomic_store(&s.stuck, true);
+    live_set_reset_lock(&s);
+    CHECK(live_set_insert(&s, block_addr(5, 3), 5, 16));
     live_set_fini(&s);
 }
