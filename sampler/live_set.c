@@ -29,11 +29,12 @@
  * LIVE_PROBES slots. Emptying a slot must not race with an insert that,
  * having passed it, claims a later one: the new key would lie beyond an
  * empty slot, unreachable. Hence the lock. A remove never waits for it (a
- * free() in a signal handler may have interrupted the holder): it leaves
- * its slot to the lock's next holder.
+ * free() in a signal handler may have interrupted the holder): it marks
+ * its block of slots in a bitmap that the lock's next holder cleans.
  *
- * Memory: capacity x 16 bytes plus the filter and a bit per page of slots,
- * mapped once; a slot page costs memory from its first insert.
+ * Memory: capacity x 16 bytes plus the filter, a bit per page of slots and
+ * a bit per 64 slots, mapped once; a slot page costs memory from its first
+ * insert.
  */
 #include "live_set.h"
 
