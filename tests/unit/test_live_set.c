@@ -12,6 +12,28 @@
 
 #include <pthread.h>
 
+/* Slots holding a deleted entry, over the whole table. */
+static size_t tombstones(const live_set *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i <= s->mask; i++)
+        n += page_touched(s, i) && atomic_load(&s->slots[i].key) == LIVE_DELETED;
+    return n;
+}
+
+/* Ends a test whose every entry was removed: nothing live, no tombstone
+ * left, every filter counter back at zero (frees stop at the filter). */
+static void check_left_empty(live_set *s)
+{
+    CHECK_EQ_INT(atomic_load(&s->count), 0);
+    CHECK_EQ_INT(tombstones(s), 0);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < ((size_t)1 << LIVE_FILTER_BITS); i++)
+        nonzero += atomic_load(&s->filter[i]) != 0;
+    CHECK_EQ_INT(nonzero, 0);
+    live_set_fini(s);
+}
+
 TEST(live_set_entry_is_16_bytes)
 {
     CHECK_EQ_INT(sizeof(live_entry), 16);
@@ -81,13 +103,8 @@ TEST(live_set_many_entries_and_filter)
     for (uint32_t i = 1; i < 4000; i += 2)
         kept += live_set_remove(&s, 0x7f0000000000u + 48u * i, &stack, &size) && stack == i;
     CHECK_EQ_INT(kept, 2000);
-    CHECK_EQ_INT(atomic_load(&s.count), 0);
     /* Every counter is back at zero, so frees stop at the filter again. */
-    size_t nonzero = 0;
-    for (size_t i = 0; i < ((size_t)1 << LIVE_FILTER_BITS); i++)
-        nonzero += atomic_load(&s.filter[i]) != 0;
-    CHECK_EQ_INT(nonzero, 0);
-    live_set_fini(&s);
+    check_left_empty(&s);
 }
 
 /* Pages of the slot table that are mapped (mincore), of n_pages. */
@@ -132,28 +149,6 @@ TEST(live_set_lookups_leave_untouched_pages_alone)
     REQUIRE(live_set_remove_slow(&s, 0x5550000010u, &stack, &size));
     CHECK_EQ_INT(stack, 3);
     live_set_fini(&s);
-}
-
-/* Slots holding a deleted entry, over the whole table. */
-static size_t tombstones(const live_set *s)
-{
-    size_t n = 0;
-    for (size_t i = 0; i <= s->mask; i++)
-        n += page_touched(s, i) && atomic_load(&s->slots[i].key) == LIVE_DELETED;
-    return n;
-}
-
-/* Ends a test whose every entry was removed: nothing live, no tombstone
- * left, every filter counter back at zero. */
-static void check_left_empty(live_set *s)
-{
-    CHECK_EQ_INT(atomic_load(&s->count), 0);
-    CHECK_EQ_INT(tombstones(s), 0);
-    size_t nonzero = 0;
-    for (size_t i = 0; i < ((size_t)1 << LIVE_FILTER_BITS); i++)
-        nonzero += atomic_load(&s->filter[i]) != 0;
-    CHECK_EQ_INT(nonzero, 0);
-    live_set_fini(s);
 }
 
 /* The n-th block address of a heap-like sequence: 16-byte aligned, spread
