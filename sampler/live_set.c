@@ -45,9 +45,14 @@
 
 #define LIVE_EMPTY ((uintptr_t)0)
 #define LIVE_DELETED ((uintptr_t)1)
-/* Occupied but found by no lookup: an entry realloc has taken. Odd, so
- * never a malloc address. */
-#define LIVE_TAKEN ((uintptr_t)3)
+/* Occupied but found by no lookup: an entry realloc has taken, keyed by
+ * the taking thread's token (its writer_token's address) with the low two
+ * bits set, so never a malloc address, and a forked child tells its own
+ * thread's takes from those of threads it does not have. */
+static inline bool key_taken(uintptr_t k)
+{
+    return (k & 3) == 3;
+}
 #define LIVE_PROBES 64
 /* The first region's size, and its growth at each step (log2). */
 #define LIVE_FIRST_BITS 12
@@ -167,6 +172,7 @@ int live_set_init(live_set *s, size_t capacity)
     s->touched = (_Atomic uint64_t *)((uint8_t *)m + ((size_t)1 << LIVE_FILTER_BITS));
     s->dirty = (_Atomic uint64_t *)((uint8_t *)s->touched + touched_bytes(capacity));
     atomic_store(&s->count, 0);
+    atomic_store(&s->takes, 0);
     atomic_store(&s->dropped, 0);
     /* Last: a free() that sees the filter sees an initialized set. */
     __atomic_store_n(&s->filter, m, __ATOMIC_RELEASE);
@@ -190,7 +196,13 @@ void live_set_fini(live_set *s)
  * byte, so that an insert made by a signal handler that interrupted its
  * own thread's clean-up gives up instead of waiting for itself.
  */
-static __thread char writer_token __attribute__((tls_model("initial-exec")));
+static __thread uint32_t writer_token __attribute__((tls_model("initial-exec")));
+
+/* The key of an entry this thread has taken (writer_token is 4-aligned). */
+static inline uintptr_t taken_key(void)
+{
+    return (uintptr_t)&writer_token | 3;
+}
 
 static bool lock_try(live_set *s)
 {
@@ -412,7 +424,7 @@ static bool on_a_chain(const live_set *s, size_t i, unsigned top)
             return false;
         if (k == LIVE_DELETED)
             continue;
-        if (k == LIVE_TAKEN)
+        if (key_taken(k))
             return true;
         for (unsigned bits = s->min_bits; bits <= top; bits += LIVE_GROW_BITS) {
             size_t from_first = (p - slot_of(s, k, bits)) & s->mask;
@@ -500,10 +512,15 @@ size_t live_set_take(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *siz
     live_entry *e = &s->slots[i];
     *stack = e->stack;
     *size = live_size_decode(e->size);
+    /* Counted first, so that a child forked at any point sees an open
+     * take whenever a slot holds one. */
+    atomic_fetch_add_explicit(&s->takes, 1, memory_order_relaxed);
     uintptr_t k = addr;
-    if (!atomic_compare_exchange_strong_explicit(&e->key, &k, LIVE_TAKEN, memory_order_acq_rel,
-                                                 memory_order_relaxed))
+    if (!atomic_compare_exchange_strong_explicit(&e->key, &k, taken_key(), memory_order_acq_rel,
+                                                 memory_order_relaxed)) {
+        atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
         return 0;
+    }
     return i + 1;
 }
 
@@ -511,10 +528,45 @@ void live_set_put_back(live_set *s, size_t taken, uintptr_t addr)
 {
     /* The slot stayed occupied, so no chain was cut and no insert took it. */
     atomic_store_explicit(&s->slots[taken - 1].key, addr, memory_order_release);
+    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
 }
 
 void live_set_release(live_set *s, size_t taken, uintptr_t addr)
 {
     atomic_store_explicit(&s->slots[taken - 1].key, LIVE_DELETED, memory_order_release);
+    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
     forget(s, taken - 1, addr);
+}
+
+size_t live_set_drop_taken(live_set *s, void (*freed)(uint32_t stack, uint64_t size))
+{
+    size_t left = atomic_load_explicit(&s->takes, memory_order_relaxed);
+    if (left == 0 || !s->slots)
+        return 0;
+    uintptr_t mine = taken_key();
+    size_t dropped = 0;
+    size_t end = (size_t)1 << atomic_load_explicit(&s->bits, memory_order_relaxed);
+    for (size_t i = 0; i < end && left > 0; i++) {
+        if (!page_touched(s, i)) {
+            i = (i / SLOTS_PER_PAGE + 1) * SLOTS_PER_PAGE - 1;
+            continue;
+        }
+        uintptr_t k = atomic_load_explicit(&s->slots[i].key, memory_order_relaxed);
+        if (!key_taken(k))
+            continue;
+        left--;
+        if (k == mine)
+            continue;
+        live_entry *e = &s->slots[i];
+        freed(e->stack, live_size_decode(e->size));
+        atomic_store_explicit(&e->key, LIVE_DELETED, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
+        /* The block's filter counter stays one too high: the slot no
+         * longer says which page it was. It only sends frees on that page
+         * to a lookup. */
+        clean_up(s, i);
+        dropped++;
+    }
+    return dropped;
 }

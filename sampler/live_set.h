@@ -15,7 +15,8 @@
 /* 16 bytes, four to a cache line: the table is a quarter of the sampler's
  * fixed memory, and a lookup that passes the filter reads one line. */
 typedef struct live_entry {
-    _Atomic uintptr_t key; /* block address, 0 = empty, 1 = deleted */
+    _Atomic uintptr_t key; /* block address, 0 = empty, 1 = deleted,
+                              low bits 3 = taken by realloc */
     uint32_t stack;        /* stack table id */
     uint32_t size;         /* live_size_encode of the requested bytes */
 } live_entry;
@@ -64,6 +65,7 @@ typedef struct live_set {
                                 left for the lock's next holder */
     _Atomic bool any_dirty;  /* some bit of dirty may be set */
     _Atomic size_t count;  /* live entries */
+    _Atomic size_t takes;  /* entries taken by realloc, not yet given back */
     _Atomic uint64_t dropped; /* inserts that found no slot */
 } live_set;
 
@@ -93,6 +95,15 @@ void live_set_release(live_set *s, size_t taken, uintptr_t addr);
 
 /* In a forked child: the thread that held the writer lock is not there. */
 void live_set_reset_lock(live_set *s);
+
+/* In a forked child, after live_set_reset_lock: an entry taken by a
+ * thread the child does not have (fork came while it was inside realloc)
+ * would stay hidden for good, its address gone from the slot, and keep
+ * the tombstones around it. Deletes each such entry, passing its stack
+ * and size to `freed`, and returns how many. The calling thread's own
+ * takes (fork from a signal handler that interrupted its realloc) stay
+ * for its realloc to finish. Scans the table only when a take is open. */
+size_t live_set_drop_taken(live_set *s, void (*freed)(uint32_t stack, uint64_t size));
 
 /* The filter counter of a block: by its 4 KiB page, not by a hash of its
  * address, so frees in the same region of the heap read the same few

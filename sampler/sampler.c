@@ -48,6 +48,7 @@ static void fork_child(void)
 {
     stacktab_reset_lock(&hearth_g.stacks);
     live_set_reset_lock(&hearth_g.live);
+    live_set_drop_taken(&hearth_g.live, heap_account_free);
     /* libunwind's locks (its memory pool, taken by a thread's first walk)
      * may have been held by a thread that is not in the child. */
     unwind_libunwind_retire();

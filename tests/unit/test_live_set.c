@@ -355,6 +355,85 @@ TEST(live_set_defers_clean_up_while_the_lock_is_held)
     check_left_empty(&s);
 }
 
+static int dropped_calls;
+static uint32_t dropped_stack;
+static uint64_t dropped_bytes;
+
+static void note_dropped(uint32_t stack, uint64_t size)
+{
+    dropped_calls++;
+    dropped_stack = stack;
+    dropped_bytes += size;
+}
+
+struct take_arg {
+    live_set *s;
+    uintptr_t addr;
+    size_t taken;
+};
+
+static void *take_and_exit(void *p)
+{
+    struct take_arg *a = p;
+    uint32_t stack;
+    uint64_t size;
+    a->taken = live_set_take(a->s, a->addr, &stack, &size);
+    return NULL;
+}
+
+TEST(live_set_child_drops_what_threads_it_lacks_had_taken)
+{
+    /* fork() came while another thread was inside realloc of a sampled
+     * block (it is not in the child, so its entry would stay hidden for
+     * good), and while this thread was inside its own realloc (fork from a
+     * signal handler: that realloc finishes in the child). */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    uintptr_t a = block_addr(1, 4), b = block_addr(2, 4), c = block_addr(3, 4);
+    REQUIRE(live_set_insert(&s, a, 1, 100));
+    REQUIRE(live_set_insert(&s, b, 2, 200));
+    REQUIRE(live_set_insert(&s, c, 3, 300));
+    CHECK_EQ_INT(live_set_drop_taken(&s, note_dropped), 0);
+    struct take_arg other = {&s, a, 0};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, take_and_exit, &other) == 0);
+    pthread_join(th, NULL);
+    REQUIRE(other.taken != 0);
+    uint32_t stack;
+    uint64_t size;
+    size_t mine = live_set_take(&s, b, &stack, &size);
+    REQUIRE(mine != 0);
+    /* In the child. */
+    live_set_reset_lock(&s);
+    CHECK_EQ_INT(live_set_drop_taken(&s, note_dropped), 1);
+    CHECK_EQ_INT(dropped_calls, 1);
+    CHECK_EQ_INT(dropped_stack, 1);
+    CHECK_EQ_INT(dropped_bytes, 100);
+    CHECK_EQ_INT(atomic_load(&s.count), 2);
+    CHECK_EQ_INT(atomic_load(&s.takes), 1);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    /* Only this thread's take is open now: nothing more to drop. */
+    CHECK_EQ_INT(live_set_drop_taken(&s, note_dropped), 0);
+    CHECK_EQ_INT(dropped_calls, 1);
+    /* This thread's realloc fails and gives its entry back. */
+    live_set_put_back(&s, mine, b);
+    REQUIRE(live_set_remove(&s, b, &stack, &size));
+    CHECK_EQ_INT(stack, 2);
+    REQUIRE(live_set_remove(&s, c, &stack, &size));
+    CHECK(!live_set_remove(&s, a, &stack, &size));
+    CHECK_EQ_INT(atomic_load(&s.takes), 0);
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    /* The dropped entry's filter counter stays one too high (its slot no
+     * longer said which page it was); every other one is back at zero. */
+    size_t nonzero = 0;
+    for (size_t i = 0; i < ((size_t)1 << LIVE_FILTER_BITS); i++)
+        nonzero += atomic_load(&s.filter[i]) != 0;
+    CHECK_EQ_INT(nonzero, 1);
+    CHECK_EQ_INT(atomic_load(&s.filter[live_filter_index(a)]), 1);
+    live_set_fini(&s);
+}
+
 TEST(live_set_gives_up_on_a_lock_never_let_go)
 {
     /* A signal handler jumped out of another thread's clean-up: its lock
