@@ -15,7 +15,9 @@
  * bypass glibc (big_block.h); checking for them costs a compare on
  * malloc's size and a bit test of the header word free reads anyway.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <gnu/lib-names.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,13 +218,36 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
     return 0;
 }
 
+/*
+ * glibc's own aligned_alloc. Up to glibc 2.37 it is memalign under another
+ * name: any alignment, rounded up to a power of two. Later versions refuse
+ * an alignment that is not a power of two (EINVAL). The hook calls the one
+ * the process runs with instead of copying either rule, so that the
+ * service sees what it sees without libhearth. glibc exports no __libc_
+ * name for it, hence the lookup, made once at load; before it, memalign's
+ * rule.
+ */
+static void *(*_Atomic libc_aligned_alloc)(size_t, size_t);
+
+__attribute__((constructor)) static void find_libc_aligned_alloc(void)
+{
+    /* libc's own definition, not the next one in the search order (which
+     * may be another preloaded allocator's). The handle is never closed:
+     * libc stays, and dlclose would go through our hook. What dlopen
+     * allocates is ours, never sampled. */
+    uint32_t prev = heap_internal_begin();
+    void *libc = dlopen(LIBC_SO, RTLD_LAZY | RTLD_NOLOAD);
+    void *f = libc ? dlsym(libc, "aligned_alloc") : NULL;
+    heap_internal_end(prev);
+    if (f && f != (void *)aligned_alloc)
+        atomic_store_explicit(&libc_aligned_alloc, (void *(*)(size_t, size_t))f,
+                              memory_order_relaxed);
+}
+
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-    if (align == 0 || (align & (align - 1)) != 0) {
-        errno = EINVAL;
-        return NULL;
-    }
-    void *p = __libc_memalign(align, size);
+    void *(*f)(size_t, size_t) = atomic_load_explicit(&libc_aligned_alloc, memory_order_relaxed);
+    void *p = f ? f(align, size) : __libc_memalign(align, size);
     if (likely(p != NULL)) {
         heap_after_alloc(p, size);
         timeline_count_alloc(p);

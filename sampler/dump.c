@@ -328,8 +328,12 @@ void dump_request(void)
 
 void dump_request_unwind_table(void)
 {
+    /* From inside the service's malloc: a full pipe must not change its
+     * errno. */
+    int saved = errno;
     if (pipe_w >= 0)
         (void)!write(pipe_w, "u", 1);
+    errno = saved;
 }
 
 static void on_signal(int sig)

@@ -6,6 +6,7 @@
  * the heap profile applies). Only a sampled allocation reaches this file:
  * at the default rate, one per 512 KiB allocated.
  */
+#include <errno.h>
 #include <math.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,9 +141,11 @@ static inline __attribute__((always_inline)) void record(void *p, size_t size)
     atomic_fetch_add_explicit(&c->alloc_bytes, size, memory_order_relaxed);
 }
 
-__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+/* Inlined into heap_sample_slow: the stack walk skips exactly one frame
+ * of ours. */
+static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, void *p,
+                                                               size_t size)
 {
-    heap_thread *t = &hearth_tls;
     if (t->busy) {
         /* An allocation made by the sampler itself (or by the unwinder
          * while we record): never sampled, and we never recurse. The
@@ -182,6 +185,17 @@ __attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
         record(p, size);
     t->countdown = next_countdown(t, rate);
     t->busy = 0;
+}
+
+/* The service's errno comes back as it was: a successful malloc leaves it
+ * alone in glibc, and code that tests errno after a call that allocates
+ * inside must not see ours (a full pipe, a failed mincore in the
+ * unwinder). */
+__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+{
+    int saved = errno;
+    sample_slow(&hearth_tls, p, size);
+    errno = saved;
 }
 
 void heap_account_free(uint32_t stack, uint64_t size)
