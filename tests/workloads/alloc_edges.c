@@ -118,6 +118,15 @@ static void describe(const char *what, void *p, int e, size_t align, size_t want
            yesno(aligned(p, a)), want, yesno(f_usable(p) >= want), err_name(e));
 }
 
+/* A size glibc refuses: only whether it failed, and errno. */
+static void huge_malloc(const char *what, size_t n)
+{
+    errno = SENTINEL;
+    void *p = f_malloc(n);
+    printf("%s: %s, %s\n", what, p ? "non-NULL" : "NULL", err_name(errno));
+    f_free(p);
+}
+
 static void case_malloc(void)
 {
     void *p;
@@ -126,20 +135,9 @@ static void case_malloc(void)
     describe("malloc(0)", p, errno, 16, 0);
     f_free(p);
 
-    errno = SENTINEL;
-    p = f_malloc(size_max_v);
-    printf("malloc(SIZE_MAX): %s, %s\n", p ? "non-NULL" : "NULL", err_name(errno));
-    f_free(p);
-
-    errno = SENTINEL;
-    p = f_malloc(ptrdiff_max_v + 1);
-    printf("malloc(PTRDIFF_MAX+1): %s, %s\n", p ? "non-NULL" : "NULL", err_name(errno));
-    f_free(p);
-
-    errno = SENTINEL;
-    p = f_malloc(ptrdiff_max_v);
-    printf("malloc(PTRDIFF_MAX): %s, %s\n", p ? "non-NULL" : "NULL", err_name(errno));
-    f_free(p);
+    huge_malloc("malloc(SIZE_MAX)", size_max_v);
+    huge_malloc("malloc(PTRDIFF_MAX+1)", ptrdiff_max_v + 1);
+    huge_malloc("malloc(PTRDIFF_MAX)", ptrdiff_max_v);
 
     errno = SENTINEL;
     p = f_malloc(100);
@@ -379,21 +377,19 @@ static void case_aligned(void)
 {
     static const size_t aligns[] = {0, 1, 2, 3, 8, 16, 24, 64, 100, 4096, 1 << 20,
                                     (size_t)1 << 63, ((size_t)1 << 63) + 1, SIZE_MAX};
-    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "aligned_alloc(%zu, 256)", aligns[i]);
-        errno = SENTINEL;
-        void *p = f_aligned_alloc(aligns[i], 256);
-        describe(what, p, errno, aligns[i], 256);
-        f_free(p);
-    }
-    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "memalign(%zu, 256)", aligns[i]);
-        errno = SENTINEL;
-        void *p = f_memalign(aligns[i], 256);
-        describe(what, p, errno, aligns[i], 256);
-        f_free(p);
+    struct {
+        const char *name;
+        void *(*const volatile *fn)(size_t, size_t);
+    } calls[] = {{"aligned_alloc", &f_aligned_alloc}, {"memalign", &f_memalign}};
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+            char what[64];
+            snprintf(what, sizeof what, "%s(%zu, 256)", calls[c].name, aligns[i]);
+            errno = SENTINEL;
+            void *p = (*calls[c].fn)(aligns[i], 256);
+            describe(what, p, errno, aligns[i], 256);
+            f_free(p);
+        }
     }
     errno = SENTINEL;
     void *p = f_memalign(64, size_max_v - 100);
