@@ -310,7 +310,12 @@ static void unlock(live_set *s)
 
 void live_set_reset_lock(live_set *s)
 {
-    atomic_store(&s->writer, NULL);
+    /* Kept if this thread holds it: fork came from a signal handler that
+     * interrupted its own insert or clean-up, which lets go when the
+     * handler returns. Emptying slots meanwhile could cut the chain of
+     * the entry that insert is about to store. */
+    if (atomic_load(&s->writer) != (void *)&writer_token)
+        atomic_store(&s->writer, NULL);
     atomic_store(&s->stuck, false);
 }
 
@@ -528,24 +533,29 @@ void live_set_put_back(live_set *s, size_t taken, uintptr_t addr)
 {
     /* The slot stayed occupied, so no chain was cut and no insert took it. */
     atomic_store_explicit(&s->slots[taken - 1].key, addr, memory_order_release);
-    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
+    /* Release: never seen before the key is back (a child that saw no
+     * open take would leave a taken slot alone). */
+    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_release);
 }
 
 void live_set_release(live_set *s, size_t taken, uintptr_t addr)
 {
     atomic_store_explicit(&s->slots[taken - 1].key, LIVE_DELETED, memory_order_release);
-    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s->takes, 1, memory_order_release);
     forget(s, taken - 1, addr);
 }
 
 size_t live_set_drop_taken(live_set *s, void (*freed)(uint32_t stack, uint64_t size))
 {
-    size_t left = atomic_load_explicit(&s->takes, memory_order_relaxed);
+    size_t left = atomic_load_explicit(&s->takes, memory_order_acquire);
     if (left == 0 || !s->slots)
         return 0;
     uintptr_t mine = taken_key();
     size_t dropped = 0;
-    size_t end = (size_t)1 << atomic_load_explicit(&s->bits, memory_order_relaxed);
+    /* The whole table, not only up to 2^bits: a probe run near a
+     * region's end goes on into the slots after it. Untouched pages cost
+     * a bit test each. */
+    size_t end = s->mask + 1;
     for (size_t i = 0; i < end && left > 0; i++) {
         if (!page_touched(s, i)) {
             i = (i / SLOTS_PER_PAGE + 1) * SLOTS_PER_PAGE - 1;

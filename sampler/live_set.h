@@ -93,16 +93,21 @@ size_t live_set_take(live_set *s, uintptr_t addr, uint32_t *stack, uint64_t *siz
 void live_set_put_back(live_set *s, size_t taken, uintptr_t addr);
 void live_set_release(live_set *s, size_t taken, uintptr_t addr);
 
-/* In a forked child: the thread that held the writer lock is not there. */
+/* In a forked child: the thread that held the writer lock is not there
+ * (kept if it was the calling thread). */
 void live_set_reset_lock(live_set *s);
 
 /* In a forked child, after live_set_reset_lock: an entry taken by a
  * thread the child does not have (fork came while it was inside realloc)
  * would stay hidden for good, its address gone from the slot, and keep
  * the tombstones around it. Deletes each such entry, passing its stack
- * and size to `freed`, and returns how many. The calling thread's own
- * takes (fork from a signal handler that interrupted its realloc) stay
- * for its realloc to finish. Scans the table only when a take is open. */
+ * and size to `freed`, and returns how many. The block itself is most
+ * likely still allocated in the child (glibc's fork waits for every
+ * arena lock, so that thread was waiting to start its realloc): its
+ * sample leaves in-use early, where before it stayed in for good. The
+ * calling thread's own takes (fork from a signal handler that interrupted
+ * its realloc) stay for its realloc to finish. Scans the table only when
+ * a take is open. */
 size_t live_set_drop_taken(live_set *s, void (*freed)(uint32_t stack, uint64_t size));
 
 /* The filter counter of a block: by its 4 KiB page, not by a hash of its

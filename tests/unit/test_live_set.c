@@ -434,6 +434,72 @@ TEST(live_set_child_drops_what_threads_it_lacks_had_taken)
     live_set_fini(&s);
 }
 
+/* The n-th address (from 0) whose first slot in the set's first region is
+ * `slot`. */
+static uintptr_t addr_at_slot(const live_set *s, size_t slot, int n)
+{
+    for (uintptr_t a = 0x7f0000000000u;; a += 16)
+        if (slot_of(s, a, s->min_bits) == slot && n-- == 0)
+            return a;
+}
+
+TEST(live_set_child_drops_takes_past_the_region_end)
+{
+    /* Two blocks whose first slot is the first region's last: the second
+     * lies in the slot after the region (probes wrap by the table, not
+     * the region). Taken there by a thread the child lacks, it is found
+     * and dropped all the same. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 14) == 0);
+    size_t last = ((size_t)1 << s.min_bits) - 1;
+    uintptr_t a = addr_at_slot(&s, last, 0), b = addr_at_slot(&s, last, 1);
+    REQUIRE(live_set_insert(&s, a, 1, 100));
+    REQUIRE(live_set_insert(&s, b, 2, 200));
+    REQUIRE(find_key(&s, b) == last + 1);
+    struct take_arg other = {&s, b, 0};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, take_and_exit, &other) == 0);
+    pthread_join(th, NULL);
+    REQUIRE(other.taken != 0);
+    live_set_reset_lock(&s);
+    dropped_calls = 0;
+    dropped_bytes = 0;
+    CHECK_EQ_INT(live_set_drop_taken(&s, note_dropped), 1);
+    CHECK_EQ_INT(dropped_bytes, 200);
+    CHECK_EQ_INT(atomic_load(&s.takes), 0);
+    uint32_t stack;
+    uint64_t size;
+    REQUIRE(live_set_remove(&s, a, &stack, &size));
+    CHECK_EQ_INT(tombstones(&s), 0);
+    live_set_fini(&s);
+}
+
+TEST(live_set_child_keeps_the_lock_its_own_thread_holds)
+{
+    /* fork() from a signal handler that interrupted this thread's own
+     * insert: the lock stays this thread's, so the child's drop leaves its
+     * slot to the insert's unlock instead of emptying slots an insert in
+     * progress may have probed past. */
+    live_set s;
+    REQUIRE(live_set_init(&s, 1 << 12) == 0);
+    uintptr_t y = addr_at_slot(&s, 100, 0);
+    REQUIRE(live_set_insert(&s, y, 1, 100));
+    struct take_arg other = {&s, y, 0};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, take_and_exit, &other) == 0);
+    pthread_join(th, NULL);
+    REQUIRE(other.taken != 0);
+    REQUIRE(lock_try(&s));
+    live_set_reset_lock(&s);
+    CHECK(atomic_load(&s.writer) == (void *)&writer_token);
+    CHECK_EQ_INT(live_set_drop_taken(&s, note_dropped), 1);
+    CHECK_EQ_INT(tombstones(&s), 1);
+    unlock(&s);
+    CHECK_EQ_INT(tombstones(&s), 0);
+    CHECK_EQ_INT(atomic_load(&s.count), 0);
+    live_set_fini(&s);
+}
+
 TEST(live_set_gives_up_on_a_lock_never_let_go)
 {
     /* A signal handler jumped out of another thread's clean-up: its lock
