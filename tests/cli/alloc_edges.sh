@@ -5,9 +5,9 @@
 # pvalloc, malloc_usable_size, free(NULL)) and loops of successful calls
 # counting errno changes, once without any preload and then preloaded at
 # the default rate, at HEARTH_ALLOC_RATE=1 (every allocation sampled) and
-# at rate 1 with a 10 ms timeline, and at rate 1 with the sampler's writes
-# to its own pipe failing; each preloaded output must equal the plain one
-# line for line.
+# at rate 1 with a 10 ms timeline, linked with libhearth.a at rate 1, and
+# preloaded at rate 1 with the sampler's writes to its own pipe failing;
+# each output must equal the plain one line for line.
 . tests/cli/lib.sh
 # LD_PRELOAD is set on the workload itself (through env, after timeout),
 # as in heap.sh.
@@ -42,6 +42,9 @@ run() {
     shift
     if [ "$name" = plain ]; then
         timeout 60 env -u LD_PRELOAD "$TMP/edges" >"$TMP/$name.out" 2>"$TMP/$name.err"
+    elif [ "$name" = static ]; then
+        timeout 60 env -u LD_PRELOAD HEARTH_OUT="$W/$name" "$@" "$TMP/edges_static" \
+            >"$TMP/$name.out" 2>"$TMP/$name.err"
     else
         timeout 60 env HEARTH_OUT="$W/$name" "$@" LD_PRELOAD="${PRE:+$PRE }$LIB" "$TMP/edges" \
             >"$TMP/$name.out" 2>"$TMP/$name.err"
@@ -113,6 +116,18 @@ sampled rate1_timeline $LOOP_ALLOCS
 # preload in front of libhearth makes each such write fail with EAGAIN):
 # the mallocs that made them still leave errno alone. At rate 1 the loops
 # make ~300 such requests (one per 1,024 samples after the first 8,192).
+# Linked with libhearth.a instead of preloaded: the hooks are the
+# program's own malloc and friends.
+if $CC -O2 -g -Wall -Wextra -o "$TMP/edges_static" tests/workloads/alloc_edges.c \
+    "$BUILD/libhearth.a" -lz -ldwarf -lm -lpthread -ldl >"$TMP/static.cc" 2>&1; then
+    run static HEARTH_ALLOC_RATE=1
+    exits_0 static
+    same_as_plain static
+    sampled static $LOOP_ALLOCS
+else
+    not_ok build_alloc_edges_with_libhearth_a "$(cat "$TMP/static.cc")"
+fi
+
 PRE=$TMP/write_eagain.so run rate1_full_pipe HEARTH_ALLOC_RATE=1
 exits_0 rate1_full_pipe
 same_as_plain rate1_full_pipe
