@@ -4,10 +4,11 @@
  * this use), so resolving the real allocator needs no dlsym and cannot
  * recurse, and allocations made before the sampler starts are served like
  * any other (aligned_alloc, which has no such alias, is looked up once at
- * load and falls back to memalign until then). Every allocation and free of the service passes here (perl's
- * text job: 4.6 M of each in 1.4 s), so malloc and free keep their common
- * case to ~30 and ~23 instructions besides glibc's: a thread-local
- * countdown and a branch (heap_after_alloc), the timeline's exact counters
+ * load and falls back to memalign until then). Every allocation and free
+ * of the service passes here (perl's text job: 4.6 M of each in 1.4 s),
+ * so malloc and free keep their common case to ~30 and ~20 instructions
+ * besides glibc's: a thread-local countdown and a branch
+ * (heap_after_alloc), the timeline's exact counters
  * (a chunk-header read and two thread-local adds, timeline_counters.h),
  * and for free one filter byte of the live-sample set; free's rarer cases
  * (a page that holds a sample, an mmap'd block, a thread's first call) are
@@ -220,13 +221,13 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 }
 
 /*
- * glibc's own aligned_alloc. Up to glibc 2.37 it is memalign under another
- * name: any alignment, rounded up to a power of two. Later versions refuse
- * an alignment that is not a power of two (EINVAL). The hook calls the one
- * the process runs with instead of copying either rule, so that the
- * service sees what it sees without libhearth. glibc exports no __libc_
- * name for it, hence the lookup, made once at load; before it, memalign's
- * rule.
+ * glibc's own aligned_alloc. In glibc 2.36 (Debian 12) it is memalign
+ * under another name: any alignment, rounded up to a power of two. C17
+ * lets it refuse an alignment that is not a power of two (EINVAL), as
+ * later glibc versions may. The hook calls the one the process runs with
+ * instead of copying either rule, so that the service sees what it sees
+ * without libhearth. glibc exports no __libc_ name for it, hence the
+ * lookup, made once at load; before it, memalign's rule.
  */
 static void *(*_Atomic libc_aligned_alloc)(size_t, size_t);
 
