@@ -118,8 +118,10 @@ sampled rate1_timeline $LOOP_ALLOCS
 # make ~300 such requests (one per 1,024 samples after the first 8,192).
 # Linked with libhearth.a instead of preloaded: the hooks are the
 # program's own malloc and friends.
+# Under make check the sampler stays the plain build (see cpu.sh): its
+# static twin, next to the .so.
 if $CC -O2 -g -Wall -Wextra -o "$TMP/edges_static" tests/workloads/alloc_edges.c \
-    "$BUILD/libhearth.a" -lz -ldwarf -lm -lpthread -ldl >"$TMP/static.cc" 2>&1; then
+    "${LIB%.so}.a" -lz -ldwarf -lm -lpthread -ldl >"$TMP/static.cc" 2>&1; then
     run static HEARTH_ALLOC_RATE=1
     exits_0 static
     same_as_plain static
