@@ -23,11 +23,12 @@
 
 #define CAPACITY (1u << 18) /* sampler.c's LIVE_CAPACITY */
 
-static int64_t now_ns(void)
+static void map_table(live_set *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (live_set_init(s, CAPACITY)) {
+        fprintf(stderr, BENCH_NAME ": cannot map the table\n");
+        exit(1);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -52,32 +53,33 @@ static uintptr_t some_addr(int pages)
                  : 0x560000000000u + (r % (1u << 26)) * 16u;
 }
 
+/* Inserts `live` new blocks, their addresses into keys. */
+static void fill(live_set *s, uintptr_t *keys, size_t live, int pages)
+{
+    for (size_t i = 0; i < live; i++) {
+        do
+            keys[i] = some_addr(pages);
+        while (!live_set_insert(s, keys[i], (uint32_t)i, 64));
+    }
+}
+
 /* Keeps `live` entries in the set, replacing one at random `ops` times;
  * times every remove (with its clean-up) and insert. */
 static void churn(const char *what, size_t live, size_t ops, int pages)
 {
     live_set s;
-    if (live_set_init(&s, CAPACITY)) {
-        fprintf(stderr, BENCH_NAME ": cannot map the table\n");
-        exit(1);
-    }
-    uintptr_t *keys = calloc(live, sizeof *keys);
-    int64_t *t = calloc(2 * ops, sizeof *t);
-    if (!keys || !t)
-        exit(1);
-    for (size_t i = 0; i < live; i++) {
-        do
-            keys[i] = some_addr(pages);
-        while (!live_set_insert(&s, keys[i], (uint32_t)i, 64));
-    }
+    map_table(&s);
+    uintptr_t *keys = xcalloc(live, sizeof *keys);
+    int64_t *t = xcalloc(2 * ops, sizeof *t);
+    fill(&s, keys, live, pages);
     size_t n = 0;
     uint32_t stack;
     uint64_t size;
     for (size_t op = 0; op < ops; op++) {
         size_t i = rng_next() % live;
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         bool found = live_set_remove(&s, keys[i], &stack, &size);
-        int64_t t1 = now_ns();
+        int64_t t1 = bench_now_ns();
         if (!found) {
             fprintf(stderr, BENCH_NAME ": an entry went missing\n");
             exit(1);
@@ -86,9 +88,9 @@ static void churn(const char *what, size_t live, size_t ops, int pages)
         bool in;
         do {
             keys[i] = some_addr(pages);
-            t0 = now_ns();
+            t0 = bench_now_ns();
             in = live_set_insert(&s, keys[i], (uint32_t)i, 64);
-            t1 = now_ns();
+            t1 = bench_now_ns();
         } while (!in);
         t[n++] = t1 - t0;
     }
@@ -102,29 +104,22 @@ static void churn(const char *what, size_t live, size_t ops, int pages)
  * removed; then one insert takes the lock and its unlock cleans up. */
 static void backlog(size_t live, size_t k, int rounds)
 {
-    int64_t *t = calloc((size_t)rounds, sizeof *t);
-    uintptr_t *keys = calloc(live, sizeof *keys);
-    if (!t || !keys)
-        exit(1);
+    int64_t *t = xcalloc((size_t)rounds, sizeof *t);
+    uintptr_t *keys = xcalloc(live, sizeof *keys);
     static char other_thread;
     for (int r = 0; r < rounds; r++) {
         live_set s;
-        if (live_set_init(&s, CAPACITY))
-            exit(1);
-        for (size_t i = 0; i < live; i++) {
-            do
-                keys[i] = some_addr(0);
-            while (!live_set_insert(&s, keys[i], (uint32_t)i, 64));
-        }
+        map_table(&s);
+        fill(&s, keys, live, 0);
         atomic_store(&s.writer, (void *)&other_thread);
         uint32_t stack;
         uint64_t size;
         for (size_t i = 0; i < k; i++)
             live_set_remove(&s, keys[i], &stack, &size);
         atomic_store(&s.writer, NULL);
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         live_set_insert(&s, some_addr(0), 0, 64);
-        t[r] = now_ns() - t0;
+        t[r] = bench_now_ns() - t0;
         live_set_fini(&s);
     }
     char what[64];
