@@ -155,6 +155,17 @@ int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapsho
         if (profile_add_comment(p, msg))
             goto out;
     }
+    /* Which unwinder took the stacks: the CFI table only where libunwind
+     * does not serve, or once a CPU profile built it (heap_sampler.c). */
+    uint64_t walks = atomic_load_explicit(&s->walks, memory_order_relaxed);
+    if (walks) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "hearth: allocation stacks: %llu walked, %llu through the unwind table",
+                 (unsigned long long)walks,
+                 (unsigned long long)atomic_load_explicit(&s->walks_by_table, memory_order_relaxed));
+        if (profile_add_comment(p, msg))
+            goto out;
+    }
     uint64_t dropped_stacks = atomic_load_explicit(&s->stacks.dropped, memory_order_relaxed);
     uint64_t dropped_live = atomic_load_explicit(&s->live.dropped, memory_order_relaxed);
     if (dropped_stacks || dropped_live) {

@@ -30,26 +30,25 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
  * perl's text job (stacks of ~11 frames, caches cold between samples) a
  * sample through libgcc's unwinder cost ~3 us (~25,000 instructions),
  * through the table ~1 us (~1,800), by perf and cachegrind; libunwind, once
- * its per-thread cache knows a site's pcs, ~0.2 us warm (bench_alloc at
- * rate 1; its cold cost was not measured). Building the table for perl's
- * or sqlite3's 10-12 objects (~90,000 rows) costs 15-21 ms on the dump
- * thread (BENCHMARKS.md), and requesting it at the first sample made
- * sqlite3's run slower when both CPUs were busy. A process asks for it at
- * its HEAP_CFI_FIRST-th sample (4 GiB allocated at the default rate): the
- * table bounds how long a process that has retired libunwind, or never had
- * it, pays libgcc's price. Where libunwind serves, one thread's churn
- * ran 1-2% slower and ~3.5 MiB larger with the table than without
- * (BENCHMARKS.md, "Does the unwind table still pay for itself?"); kept,
- * because the table is shared by all threads while libunwind's cache is
- * cold in each new one, and many-threaded services were not measured.
- * A CPU profile builds the table at
- * once, and sampling uses it from then on. Afterwards the request repeats
- * every HEAP_CFI_EVERY samples, which costs a dl_iterate_phdr when nothing
- * changed and gives objects loaded later their rows.
+ * its per-thread cache knows a site's pcs, ~0.2 us warm. Building the
+ * table for perl's or sqlite3's 10-12 objects (~90,000 rows) costs 15-21
+ * ms on the dump thread and ~3.5 MiB.
+ *
+ * So allocation sampling asks for the table only where libunwind does not
+ * serve, at its HEAP_CFI_FIRST-th sample (4 GiB allocated at the default
+ * rate): the table bounds how long such a process pays libgcc's price.
+ * Where libunwind serves, the table bought nothing: perl's text job four
+ * times over (~10,000 samples) ran 1.4% faster without it, and with 2,000
+ * short-lived threads of ~50 samples each (libunwind's cache cold in
+ * every one) the walks took 10% fewer instructions and the same wall time
+ * (BENCHMARKS.md, "The unwind table, only where libunwind does not
+ * serve"). A CPU profile builds the table at once, and allocation
+ * sampling uses it from then on, asking again every HEAP_CFI_EVERY
+ * samples, which costs a dl_iterate_phdr when nothing changed and gives
+ * objects loaded later their rows.
  */
 #define HEAP_CFI_FIRST (1u << 13)
 #define HEAP_CFI_EVERY 1024
-static _Atomic uint64_t samples_taken;
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -103,9 +102,11 @@ static uint32_t size_class(size_t size)
  * table, or a frame of libunwind's walk.
  */
 static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pcs,
-                                                                   uint32_t max)
+                                                                   uint32_t max,
+                                                                   bool *by_table)
 {
     const cfi_table *t = cfi_table_enter();
+    *by_table = t != NULL;
     uint32_t n;
     if (t) {
         arch_regs r;
@@ -123,10 +124,14 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pc
 static inline __attribute__((always_inline)) void record(void *p, size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
-    uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth);
-    /* Every walk counts, kept or dropped: the table speeds them all up. */
-    uint64_t n = atomic_fetch_add_explicit(&samples_taken, 1, memory_order_relaxed) + 1;
-    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST)
+    bool by_table;
+    uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth, &by_table);
+    /* Every walk counts, kept or dropped. */
+    uint64_t n = atomic_fetch_add_explicit(&hearth_g.walks, 1, memory_order_relaxed) + 1;
+    if (by_table)
+        atomic_fetch_add_explicit(&hearth_g.walks_by_table, 1, memory_order_relaxed);
+    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST &&
+        (by_table || !unwind_libunwind_serves()))
         dump_request_unwind_table();
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)

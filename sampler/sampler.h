@@ -26,6 +26,8 @@ typedef struct sampler_state {
     live_set live;
     _Atomic uint64_t unwind_reentered; /* allocations made by our own
                                           unwinding/recording: must stay 0 */
+    _Atomic uint64_t walks;          /* allocation stacks walked */
+    _Atomic uint64_t walks_by_table; /* of which through the CFI table */
     uint64_t start_ns;       /* CLOCK_REALTIME at init */
 } sampler_state;
 

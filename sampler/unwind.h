@@ -9,6 +9,7 @@
 #ifndef HEARTH_SAMPLER_UNWIND_H
 #define HEARTH_SAMPLER_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -37,6 +38,10 @@ void unwind_libunwind_open(void);
  * in a forked child (its locks may be held by a thread that is not
  * there): from now on libgcc's unwinder serves instead. */
 void unwind_libunwind_retire(void);
+
+/* Whether unwind_libunwind_current walks with libunwind: it was opened
+ * and is not retired. */
+bool unwind_libunwind_serves(void);
 
 /* Makes the calling thread's first libunwind walk, which allocates its
  * thread-local state, so that later walks do not. */

@@ -88,10 +88,9 @@ else
 fi
 
 # The same stacks through the CFI table. Allocation sampling asks for the
-# table only after 8,192 samples (heap_sampler.c), so the run above used
-# libunwind's walk (libgcc's where libunwind is missing); a CPU profile
-# builds the table at start, and every allocation stack is then walked
-# through it.
+# table only where libunwind does not serve (heap_sampler.c), so the run
+# above used libunwind's walk; a CPU profile builds the table at start,
+# and every allocation stack is then walked through it.
 q=$(env HEARTH_CPU=on HEARTH_OUT="$W/t" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$bin" >/dev/null 2>&1 &&
     ls "$W"/t.*.heap.pb.gz) || not_ok run_with_unwind_table
 "$HEARTH" fold --sample-index alloc_space "$q" > "$TMP/t.fold" 2>&1
@@ -106,6 +105,37 @@ if within "$(site_sum "$q" alloc_space c_outer)" "$TC" 0.05; then
 else
     not_ok unwind_table_run_alloc_site_C "$(site_sum "$q" alloc_space c_outer) vs $TC"
 fi
+
+# Which unwinder took the stacks, from the profile's comment
+# "allocation stacks: N walked, M through the unwind table".
+walks() { # walks PROFILE -> "N M"
+    "$HEARTH" info "$1" 2>/dev/null |
+        sed -n 's/.*allocation stacks: \([0-9]*\) walked, \([0-9]*\) through the unwind table.*/\1 \2/p'
+}
+set -- $(walks "$q")
+if [ "${1:-0}" -gt 0 ] && [ "${2:-0}" = "$1" ]; then
+    ok "cpu_profile_run_walks_every_allocation_stack_through_the_table ($2 of $1)"
+else
+    not_ok cpu_profile_run_walks_every_allocation_stack_through_the_table "$(walks "$q")"
+fi
+# Past the 8,192 samples at which the table used to be built: with
+# libunwind serving, none through the table; after a dlclose (which
+# retires libunwind's cache) the table is built and takes the walks.
+loop=$TMP/alloc_loop
+${CC:-cc} -O2 -g -fomit-frame-pointer -o "$loop" tests/workloads/alloc_loop.c -ldl || not_ok build_alloc_loop
+for mode in libunwind dlclose; do
+    arg=; [ "$mode" = dlclose ] && arg=dlclose
+    rm -f "$W"/l.*
+    env HEARTH_OUT="$W/l" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$loop" 400 $arg >/dev/null 2>"$TMP/loop.err"
+    set -- $(walks "$(ls "$W"/l.*.heap.pb.gz 2>/dev/null | head -1)")
+    if [ "$mode" = libunwind ] && [ "${1:-0}" -gt 20000 ] && [ "${2:-x}" = 0 ]; then
+        ok "libunwind_serving_no_table_past_8192_samples ($1 walks, $2 through the table)"
+    elif [ "$mode" = dlclose ] && [ "${1:-0}" -gt 20000 ] && [ "${2:-0}" -gt 0 ]; then
+        ok "libunwind_retired_table_built_after_8192_samples ($2 of $1 walks through it)"
+    else
+        not_ok "unwinder_choice_$mode" "walks: ${1:-none} ${2:-} $(cat "$TMP/loop.err")"
+    fi
+done
 
 # --- default rate, RUNS runs ---
 rate=524288

@@ -1,0 +1,55 @@
+/*
+ * Allocates and frees small blocks for a while, from one call site: a
+ * stream of samples at HEARTH_ALLOC_RATE=1 for the tests of which unwinder
+ * takes allocation stacks. With "dlclose" it first opens and closes a
+ * library, which retires libunwind's cached walk in libhearth.
+ * Usage: alloc_loop MILLISECONDS [dlclose]
+ */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile uintptr_t sink;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static __attribute__((noinline)) void churn(int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *p = malloc(64);
+        sink = (uintptr_t)p;
+        free(p);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: alloc_loop MILLISECONDS [dlclose]\n");
+        return 2;
+    }
+    double ms = atof(argv[1]);
+    if (argc > 2 && strcmp(argv[2], "dlclose") == 0) {
+        void *h = dlopen("libz.so.1", RTLD_NOW);
+        if (!h || dlclose(h)) {
+            fprintf(stderr, "alloc_loop: dlopen/dlclose of libz.so.1 failed\n");
+            return 1;
+        }
+    }
+    double end = now_ms() + ms;
+    long rounds = 0;
+    while (now_ms() < end) {
+        churn(1000);
+        rounds++;
+    }
+    printf("%ld allocations\n", rounds * 1000);
+    return 0;
+}
