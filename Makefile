@@ -165,7 +165,7 @@ fuzz: fuzz-build
 	        $(BUILD)/fuzz/corpus_$$t tests/fuzz/corpus/$$t || status=1; \
 	done; exit $$status
 
-bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc $(BUILD)/tests/bench/bench_live_set $(BUILD)/tests/bench/http_load $(BUILD)/tests/workloads/http_service
+bench: deps all $(BUILD)/tests/bench/bench_pprof $(BUILD)/tests/bench/bench_flame $(BUILD)/tests/bench/bench_alloc $(BUILD)/tests/bench/bench_live_set $(BUILD)/tests/bench/bench_threads $(BUILD)/tests/bench/http_load $(BUILD)/tests/workloads/http_service
 	@tests/bench/run $(BUILD)
 	@tests/bench/run_alloc $(BUILD)
 	@tests/bench/run_cpu $(BUILD)

@@ -159,10 +159,17 @@ int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapsho
      * does not serve, or once a CPU profile built it (heap_sampler.c). */
     uint64_t walks = atomic_load_explicit(&s->walks, memory_order_relaxed);
     if (walks) {
-        char msg[120];
-        snprintf(msg, sizeof msg, "hearth: allocation stacks: %llu walked, %llu through the unwind table",
-                 (unsigned long long)walks,
-                 (unsigned long long)atomic_load_explicit(&s->walks_by_table, memory_order_relaxed));
+        uint64_t table = atomic_load_explicit(&s->walks_by_table, memory_order_relaxed);
+        uint64_t lu = atomic_load_explicit(&s->walks_by_libunwind, memory_order_relaxed);
+        /* Read apart from walks, so a walk in progress may show in one
+         * count and not yet in the other. */
+        uint64_t gcc = walks > table + lu ? walks - table - lu : 0;
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "hearth: allocation stacks: %llu walked, %llu through the unwind table, %llu by "
+                 "libunwind, %llu by libgcc",
+                 (unsigned long long)walks, (unsigned long long)table, (unsigned long long)lu,
+                 (unsigned long long)gcc);
         if (profile_add_comment(p, msg))
             goto out;
     }

@@ -48,6 +48,20 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
  * objects loaded later their rows.
  */
 #define HEAP_CFI_FIRST (1u << 13)
+
+/*
+ * libunwind's per-thread cache costs ~100 us to set up: its first walk in
+ * a thread maps 256 KiB and writes all of it, and the thread's exit
+ * unmaps it (a TLB shootdown on every CPU). 2,000 rounds of two threads
+ * that each took a sample or two ran three times slower than without
+ * libhearth for that alone (tests/bench/bench_threads; BENCHMARKS.md,
+ * "Short-lived threads"). So a thread walks its first HEAP_LIBUNWIND_AFTER
+ * sampled stacks with libgcc's unwinder (~2-5 us each, nothing to set
+ * up), then sets up libunwind's cache and walks with it (~0.2 us): a
+ * short-lived thread never pays for the cache, and a long-lived one pays
+ * at most about twice what the better choice would have cost it.
+ */
+#define HEAP_LIBUNWIND_AFTER 32
 #define HEAP_CFI_EVERY 1024
 
 static uint64_t xorshift(uint64_t *s)
@@ -101,12 +115,15 @@ static uint32_t size_class(size_t size)
  * walk and throw away on every sample: one table lookup with the CFI
  * table, or a frame of libunwind's walk.
  */
-static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pcs,
+static inline __attribute__((always_inline)) uint32_t sample_stack(const heap_thread *ht,
+                                                                   uintptr_t *pcs,
                                                                    uint32_t max,
-                                                                   bool *by_table)
+                                                                   bool *by_table,
+                                                                   bool *by_libunwind)
 {
     const cfi_table *t = cfi_table_enter();
     *by_table = t != NULL;
+    *by_libunwind = false;
     uint32_t n;
     if (t) {
         arch_regs r;
@@ -114,22 +131,27 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(uintptr_t *pc
         bool truncated;
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max, 1,
                             &truncated);
+    } else if (ht->libunwind) {
+        n = unwind_libunwind_current(pcs, max, 1, by_libunwind);
     } else {
-        n = unwind_libunwind_current(pcs, max, 1);
+        n = unwind_libgcc_current(pcs, max, 1);
     }
     cfi_table_leave();
     return n;
 }
 
-static inline __attribute__((always_inline)) void record(void *p, size_t size)
+static inline __attribute__((always_inline)) void record(const heap_thread *t, void *p,
+                                                          size_t size)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
-    bool by_table;
-    uint32_t depth = sample_stack(pcs, hearth_g.cfg.max_depth, &by_table);
+    bool by_table, by_libunwind;
+    uint32_t depth = sample_stack(t, pcs, hearth_g.cfg.max_depth, &by_table, &by_libunwind);
     /* Every walk counts, kept or dropped. */
     uint64_t n = atomic_fetch_add_explicit(&hearth_g.walks, 1, memory_order_relaxed) + 1;
     if (by_table)
         atomic_fetch_add_explicit(&hearth_g.walks_by_table, 1, memory_order_relaxed);
+    else if (by_libunwind)
+        atomic_fetch_add_explicit(&hearth_g.walks_by_libunwind, 1, memory_order_relaxed);
     if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST &&
         (by_table || !unwind_libunwind_serves()))
         dump_request_unwind_table();
@@ -166,15 +188,6 @@ static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, vo
         return;
     }
     uint64_t rate = hearth_g.cfg.alloc_rate;
-    if (unlikely(!t->unwinder_ready)) {
-        /* libunwind's per-thread state is allocated on its first walk in a
-         * thread; that allocation is ours, made here, not inside a
-         * recording walk (the unwinder must not allocate while it
-         * records). */
-        t->busy = 1;
-        unwind_libunwind_prepare_thread();
-        t->unwinder_ready = 1;
-    }
     t->busy = HEAP_RECORDING;
     if (t->rng == 0) {
         /* A thread's first visit: draw its first countdown and charge this
@@ -186,8 +199,18 @@ static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, vo
             return;
         }
     }
+    if (unlikely(!t->libunwind) && t->walks++ >= HEAP_LIBUNWIND_AFTER) {
+        /* libunwind's per-thread state is allocated on its first walk in a
+         * thread; that allocation is ours, made here, not inside a
+         * recording walk (the unwinder must not allocate while it
+         * records). */
+        t->busy = 1;
+        unwind_libunwind_prepare_thread();
+        t->libunwind = true;
+        t->busy = HEAP_RECORDING;
+    }
     if (p)
-        record(p, size);
+        record(t, p, size);
     t->countdown = next_countdown(t, rate);
     t->busy = 0;
 }

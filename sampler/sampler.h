@@ -28,6 +28,8 @@ typedef struct sampler_state {
                                           unwinding/recording: must stay 0 */
     _Atomic uint64_t walks;          /* allocation stacks walked */
     _Atomic uint64_t walks_by_table; /* of which through the CFI table */
+    _Atomic uint64_t walks_by_libunwind; /* or by libunwind; the rest by
+                                            libgcc's unwinder */
     uint64_t start_ns;       /* CLOCK_REALTIME at init */
 } sampler_state;
 
@@ -44,7 +46,10 @@ typedef struct heap_thread {
     uint64_t rng;       /* xorshift state; 0 = not yet seeded */
     uint32_t busy;      /* >0 inside the sampler: our own allocations;
                            HEAP_RECORDING while a sample is taken */
-    uint32_t unwinder_ready; /* unwind_libunwind_prepare_thread has run */
+    uint32_t walks;     /* stacks walked for samples, counted up to
+                           HEAP_LIBUNWIND_AFTER (heap_sampler.c) */
+    bool libunwind;     /* walks with libunwind: its per-thread cache is
+                           set up (unwind_libunwind_prepare_thread) */
 } heap_thread;
 
 #define HEAP_RECORDING 0x80000000u

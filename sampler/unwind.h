@@ -27,8 +27,9 @@ uint32_t unwind_libgcc_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
 
 /* The same through libunwind, whose per-thread cache of frame rules makes
  * a walk through pcs it has seen a lookup per frame; through libgcc where
- * libunwind is missing or retired. Not async-signal-safe. */
-uint32_t unwind_libunwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
+ * libunwind is missing or retired, or cannot follow the stack. *served
+ * (if not NULL) says which. Not async-signal-safe. */
+uint32_t unwind_libunwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip, bool *served);
 
 /* Opens libunwind (RTLD_LOCAL) for unwind_libunwind_current; at start,
  * outside the allocation hooks. Without it, libgcc's unwinder serves. */

@@ -191,7 +191,7 @@ SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, ui
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max,
                             skip + 1, &truncated);
     } else {
-        n = unwind_libunwind_current(pcs, max, skip + 1);
+        n = unwind_libunwind_current(pcs, max, skip + 1, NULL);
     }
     cfi_table_leave();
     return n;

@@ -79,8 +79,10 @@ void unwind_libunwind_retire(void)
 }
 
 __attribute__((noinline)) uint32_t unwind_libunwind_current(uintptr_t *pcs, uint32_t max,
-                                                            uint32_t skip)
+                                                            uint32_t skip, bool *served_out)
 {
+    if (served_out)
+        *served_out = false;
     backtrace_fn bt = atomic_load_explicit(&unw_bt, memory_order_acquire);
     if (!bt || atomic_load_explicit(&retired, memory_order_acquire))
         return unwind_libgcc_current(pcs, max, skip + 1);
@@ -98,6 +100,8 @@ __attribute__((noinline)) uint32_t unwind_libunwind_current(uintptr_t *pcs, uint
     for (int i = (int)skip + 1; i < n && out < max; i++)
         pcs[out++] = (uintptr_t)buf[i] - 1;
     atomic_fetch_add_explicit(&served, 1, memory_order_relaxed);
+    if (served_out)
+        *served_out = true;
     return out;
 }
 

@@ -107,10 +107,11 @@ else
 fi
 
 # Which unwinder took the stacks, from the profile's comment
-# "allocation stacks: N walked, M through the unwind table".
-walks() { # walks PROFILE -> "N M"
+# "allocation stacks: N walked, T through the unwind table, U by
+# libunwind, G by libgcc".
+walks() { # walks PROFILE -> "N T U G"
     "$HEARTH" info "$1" 2>/dev/null |
-        sed -n 's/.*allocation stacks: \([0-9]*\) walked, \([0-9]*\) through the unwind table.*/\1 \2/p'
+        sed -n 's/.*allocation stacks: \([0-9]*\) walked, \([0-9]*\) through the unwind table, \([0-9]*\) by libunwind, \([0-9]*\) by libgcc.*/\1 \2 \3 \4/p'
 }
 set -- $(walks "$q")
 if [ "${1:-0}" -gt 0 ] && [ "${2:-0}" = "$1" ]; then
@@ -119,21 +120,28 @@ else
     not_ok cpu_profile_run_walks_every_allocation_stack_through_the_table "$(walks "$q")"
 fi
 # Past the 8,192 samples at which the table used to be built: with
-# libunwind serving, none through the table; after a dlclose (which
-# retires libunwind's cache) the table is built and takes the walks.
+# libunwind serving, none through the table, and a thread's first few
+# walks by libgcc, the rest by libunwind once its cache pays; after a
+# dlclose (which retires libunwind's cache) the table is built and takes
+# the walks. Short-lived threads of 8 samples each never set up
+# libunwind's cache (~100 us a thread).
 loop=$TMP/alloc_loop
-${CC:-cc} -O2 -g -fomit-frame-pointer -o "$loop" tests/workloads/alloc_loop.c -ldl || not_ok build_alloc_loop
-for mode in libunwind dlclose; do
-    arg=; [ "$mode" = dlclose ] && arg=dlclose
+${CC:-cc} -O2 -g -fomit-frame-pointer -o "$loop" tests/workloads/alloc_loop.c -ldl -lpthread ||
+    not_ok build_alloc_loop
+for mode in libunwind dlclose threads; do
+    arg=$mode; [ "$mode" = libunwind ] && arg=
     rm -f "$W"/l.*
     env HEARTH_OUT="$W/l" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$loop" 400 $arg >/dev/null 2>"$TMP/loop.err"
     set -- $(walks "$(ls "$W"/l.*.heap.pb.gz 2>/dev/null | head -1)")
-    if [ "$mode" = libunwind ] && [ "${1:-0}" -gt 20000 ] && [ "${2:-x}" = 0 ]; then
-        ok "libunwind_serving_no_table_past_8192_samples ($1 walks, $2 through the table)"
+    if [ "$mode" = libunwind ] && [ "${1:-0}" -gt 20000 ] && [ "${2:-x}" = 0 ] &&
+        [ "${3:-0}" -gt 20000 ] && [ "${4:-0}" -ge 1 ] && [ "${4:-0}" -le 64 ]; then
+        ok "libunwind_serving_no_table_past_8192_samples ($1 walks: $2 table, $3 libunwind, $4 libgcc)"
     elif [ "$mode" = dlclose ] && [ "${1:-0}" -gt 20000 ] && [ "${2:-0}" -gt 0 ]; then
         ok "libunwind_retired_table_built_after_8192_samples ($2 of $1 walks through it)"
+    elif [ "$mode" = threads ] && [ "${1:-0}" -gt 800 ] && [ "${3:-x}" = 0 ] && [ "${4:-0}" = "$1" ]; then
+        ok "short_lived_threads_walk_by_libgcc_without_libunwind_cache ($1 walks, $4 by libgcc)"
     else
-        not_ok "unwinder_choice_$mode" "walks: ${1:-none} ${2:-} $(cat "$TMP/loop.err")"
+        not_ok "unwinder_choice_$mode" "walks: ${1:-none} ${2:-} ${3:-} ${4:-} $(cat "$TMP/loop.err")"
     fi
 done
 

@@ -2,10 +2,13 @@
  * Allocates and frees small blocks for a while, from one call site: a
  * stream of samples at HEARTH_ALLOC_RATE=1 for the tests of which unwinder
  * takes allocation stacks. With "dlclose" it first opens and closes a
- * library, which retires libunwind's cached walk in libhearth.
- * Usage: alloc_loop MILLISECONDS [dlclose]
+ * library, which retires libunwind's cached walk in libhearth. With
+ * "threads" the allocations are made by short-lived threads, one after
+ * another, 8 each.
+ * Usage: alloc_loop MILLISECONDS [dlclose|threads]
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +33,34 @@ static __attribute__((noinline)) void churn(int n)
     }
 }
 
+static void *short_thread(void *arg)
+{
+    (void)arg;
+    churn(8);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: alloc_loop MILLISECONDS [dlclose]\n");
+        fprintf(stderr, "usage: alloc_loop MILLISECONDS [dlclose|threads]\n");
         return 2;
     }
     double ms = atof(argv[1]);
+    if (argc > 2 && strcmp(argv[2], "threads") == 0) {
+        double end = now_ms() + ms;
+        long threads = 0;
+        while (now_ms() < end) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, short_thread, NULL) || pthread_join(t, NULL)) {
+                fprintf(stderr, "alloc_loop: pthread_create failed\n");
+                return 1;
+            }
+            threads++;
+        }
+        printf("%ld threads\n", threads);
+        return 0;
+    }
     if (argc > 2 && strcmp(argv[2], "dlclose") == 0) {
         void *h = dlopen("libz.so.1", RTLD_NOW);
         if (!h || dlclose(h)) {

@@ -62,7 +62,7 @@ __attribute__((noinline)) static int cmp(const void *x, const void *y)
          * against libgcc's, pc for pc. */
         uintptr_t c[DEPTH];
         uint64_t served = unwind_libunwind_served();
-        uint32_t nc = unwind_libunwind_current(c, DEPTH, 0);
+        uint32_t nc = unwind_libunwind_current(c, DEPTH, 0, NULL);
         if (unwind_libunwind_served() > served)
             by_libunwind++;
         if (nc != nb || nc < 2 || memcmp(c + 1, b + 1, (nc - 1) * sizeof *c))
@@ -213,7 +213,7 @@ int main(int argc, char **argv)
     if (pid == 0) {
         uint64_t before = unwind_libunwind_served();
         uintptr_t c[DEPTH];
-        _exit(unwind_libunwind_current(c, DEPTH, 0) > 1 && unwind_libunwind_served() == before ? 0
+        _exit(unwind_libunwind_current(c, DEPTH, 0, NULL) > 1 && unwind_libunwind_served() == before ? 0
                                                                                                : 1);
     }
     int status;
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     if (again && dlclose(again) == 0) {
         uint64_t before = unwind_libunwind_served();
         uintptr_t c[DEPTH];
-        retired = unwind_libunwind_current(c, DEPTH, 0) > 1 && unwind_libunwind_served() == before;
+        retired = unwind_libunwind_current(c, DEPTH, 0, NULL) > 1 && unwind_libunwind_served() == before;
     }
     printf("%lu stacks, %lu from signals, mismatches %lu; %lu lookups; %lu of %lu by libunwind, "
            "%s in a forked child, %s after dlclose\n",
