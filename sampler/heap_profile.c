@@ -157,13 +157,11 @@ int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapsho
     }
     /* Which unwinder took the stacks: the CFI table only where libunwind
      * does not serve, or once a CPU profile built it (heap_sampler.c). */
-    uint64_t walks = atomic_load_explicit(&s->walks, memory_order_relaxed);
+    uint64_t table = atomic_load_explicit(&s->walks_by_table, memory_order_relaxed);
+    uint64_t lu = atomic_load_explicit(&s->walks_by_libunwind, memory_order_relaxed);
+    uint64_t gcc = atomic_load_explicit(&s->walks_by_libgcc, memory_order_relaxed);
+    uint64_t walks = table + lu + gcc;
     if (walks) {
-        uint64_t table = atomic_load_explicit(&s->walks_by_table, memory_order_relaxed);
-        uint64_t lu = atomic_load_explicit(&s->walks_by_libunwind, memory_order_relaxed);
-        /* Read apart from walks, so a walk in progress may show in one
-         * count and not yet in the other. */
-        uint64_t gcc = walks > table + lu ? walks - table - lu : 0;
         char msg[160];
         snprintf(msg, sizeof msg,
                  "hearth: allocation stacks: %llu walked, %llu through the unwind table, %llu by "

@@ -24,45 +24,37 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 #define MAX_DEPTH_LIMIT 1024
 
 /*
- * Allocation stacks use the CFI table once it exists; until then,
- * libunwind's cached walk (unwind_libunwind.c), or libgcc's unwinder where
- * libunwind is missing or retired (after a dlclose, in a forked child). In
- * perl's text job (stacks of ~11 frames, caches cold between samples) a
- * sample through libgcc's unwinder cost ~3 us (~25,000 instructions),
- * through the table ~1 us (~1,800), by perf and cachegrind; libunwind, once
- * its per-thread cache knows a site's pcs, ~0.2 us warm. Building the
- * table for perl's or sqlite3's 10-12 objects (~90,000 rows) costs 15-21
- * ms on the dump thread and ~3.5 MiB.
+ * Allocation stacks use the CFI table once it exists. Until then a thread
+ * walks its first HEAP_LIBUNWIND_AFTER stacks with libgcc's unwinder and
+ * the rest with libunwind's cached walk (unwind_libunwind.c), or all with
+ * libgcc's where libunwind is missing or retired (after a dlclose, in a
+ * forked child). Per 12-frame walk: libgcc ~1.3-3 us (it finds and
+ * decodes each frame's FDE every time), the table ~0.3-1 us, libunwind
+ * ~0.2 us once its per-thread cache knows the pcs. But that cache costs
+ * ~100-150 us to set up: libunwind's first walk in a thread maps 256 KiB
+ * and writes all of it, and the thread's exit unmaps it, a TLB shootdown
+ * on every CPU. With it set up at each thread's first allocation, 2,000
+ * rounds of two short-lived threads that took a sample or two each ran
+ * three times slower than without libhearth (tests/bench/bench_threads;
+ * BENCHMARKS.md, "Short-lived threads and the unwinders"). Waiting for
+ * HEAP_LIBUNWIND_AFTER walks means a short-lived thread never pays for the
+ * cache, and a long-lived one pays at most about twice what the better
+ * choice would have cost it.
  *
- * So allocation sampling asks for the table only where libunwind does not
- * serve, at its HEAP_CFI_FIRST-th sample (4 GiB allocated at the default
- * rate): the table bounds how long such a process pays libgcc's price.
- * Where libunwind serves, the table bought nothing: perl's text job four
- * times over (~10,000 samples) ran 1.4% faster without it, and with 2,000
- * short-lived threads of ~50 samples each (libunwind's cache cold in
- * every one) the walks took 10% fewer instructions and the same wall time
- * (BENCHMARKS.md, "The unwind table, only where libunwind does not
- * serve"). A CPU profile builds the table at once, and allocation
- * sampling uses it from then on, asking again every HEAP_CFI_EVERY
- * samples, which costs a dl_iterate_phdr when nothing changed and gives
- * objects loaded later their rows.
+ * The table costs 15-21 ms on the dump thread and ~3.5 MiB for perl's or
+ * sqlite3's 10-12 objects (~90,000 rows), is shared by every thread and
+ * needs nothing set up per thread. Where libunwind serves one thread it
+ * bought nothing: perl's text job four times over (~10,000 samples) ran
+ * 1.4% faster without it. So it is asked for once HEAP_CFI_FIRST walks
+ * have been libgcc's: libunwind is missing or retired, or thousands of
+ * threads each made their first walks. A CPU profile builds it at once,
+ * and allocation sampling uses it from then on, asking again every
+ * HEAP_CFI_EVERY walks through it, which costs a dl_iterate_phdr when
+ * nothing changed and gives objects loaded later their rows.
  */
 #define HEAP_CFI_FIRST (1u << 13)
-
-/*
- * libunwind's per-thread cache costs ~100 us to set up: its first walk in
- * a thread maps 256 KiB and writes all of it, and the thread's exit
- * unmaps it (a TLB shootdown on every CPU). 2,000 rounds of two threads
- * that each took a sample or two ran three times slower than without
- * libhearth for that alone (tests/bench/bench_threads; BENCHMARKS.md,
- * "Short-lived threads"). So a thread walks its first HEAP_LIBUNWIND_AFTER
- * sampled stacks with libgcc's unwinder (~2-5 us each, nothing to set
- * up), then sets up libunwind's cache and walks with it (~0.2 us): a
- * short-lived thread never pays for the cache, and a long-lived one pays
- * at most about twice what the better choice would have cost it.
- */
-#define HEAP_LIBUNWIND_AFTER 32
 #define HEAP_CFI_EVERY 1024
+#define HEAP_LIBUNWIND_AFTER 32
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -146,15 +138,18 @@ static inline __attribute__((always_inline)) void record(const heap_thread *t, v
     uintptr_t pcs[MAX_DEPTH_LIMIT];
     bool by_table, by_libunwind;
     uint32_t depth = sample_stack(t, pcs, hearth_g.cfg.max_depth, &by_table, &by_libunwind);
-    /* Every walk counts, kept or dropped. */
-    uint64_t n = atomic_fetch_add_explicit(&hearth_g.walks, 1, memory_order_relaxed) + 1;
-    if (by_table)
-        atomic_fetch_add_explicit(&hearth_g.walks_by_table, 1, memory_order_relaxed);
-    else if (by_libunwind)
+    /* Every walk counts, kept or dropped. The table is asked for once
+     * HEAP_CFI_FIRST walks were libgcc's (libunwind missing or retired, or
+     * many threads' first walks), and again every HEAP_CFI_EVERY walks
+     * through it. */
+    if (by_libunwind) {
         atomic_fetch_add_explicit(&hearth_g.walks_by_libunwind, 1, memory_order_relaxed);
-    if (unlikely(n % HEAP_CFI_EVERY == 0) && n >= HEAP_CFI_FIRST &&
-        (by_table || !unwind_libunwind_serves()))
-        dump_request_unwind_table();
+    } else {
+        _Atomic uint64_t *c = by_table ? &hearth_g.walks_by_table : &hearth_g.walks_by_libgcc;
+        uint64_t n = atomic_fetch_add_explicit(c, 1, memory_order_relaxed) + 1;
+        if (unlikely(n % HEAP_CFI_EVERY == 0) && (by_table || n >= HEAP_CFI_FIRST))
+            dump_request_unwind_table();
+    }
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
         return;

@@ -26,10 +26,8 @@ typedef struct sampler_state {
     live_set live;
     _Atomic uint64_t unwind_reentered; /* allocations made by our own
                                           unwinding/recording: must stay 0 */
-    _Atomic uint64_t walks;          /* allocation stacks walked */
-    _Atomic uint64_t walks_by_table; /* of which through the CFI table */
-    _Atomic uint64_t walks_by_libunwind; /* or by libunwind; the rest by
-                                            libgcc's unwinder */
+    /* Allocation stacks walked, by unwinder (heap_sampler.c). */
+    _Atomic uint64_t walks_by_table, walks_by_libunwind, walks_by_libgcc;
     uint64_t start_ns;       /* CLOCK_REALTIME at init */
 } sampler_state;
 

@@ -40,10 +40,6 @@ void unwind_libunwind_open(void);
  * there): from now on libgcc's unwinder serves instead. */
 void unwind_libunwind_retire(void);
 
-/* Whether unwind_libunwind_current walks with libunwind: it was opened
- * and is not retired. */
-bool unwind_libunwind_serves(void);
-
 /* Makes the calling thread's first libunwind walk, which allocates its
  * thread-local state, so that later walks do not. */
 void unwind_libunwind_prepare_thread(void);

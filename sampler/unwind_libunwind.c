@@ -105,12 +105,6 @@ __attribute__((noinline)) uint32_t unwind_libunwind_current(uintptr_t *pcs, uint
     return out;
 }
 
-bool unwind_libunwind_serves(void)
-{
-    return atomic_load_explicit(&unw_bt, memory_order_acquire) &&
-           !atomic_load_explicit(&retired, memory_order_acquire);
-}
-
 void unwind_libunwind_prepare_thread(void)
 {
     backtrace_fn bt = atomic_load_explicit(&unw_bt, memory_order_acquire);
