@@ -155,8 +155,9 @@ int heap_profile_build_since(profile **out, sampler_state *s, const heap_snapsho
         if (profile_add_comment(p, msg))
             goto out;
     }
-    /* Which unwinder took the stacks: the CFI table only where libunwind
-     * does not serve, or once a CPU profile built it (heap_sampler.c). */
+    /* Which unwinder took the stacks (heap_sampler.c says which takes a
+     * walk when): a reader can tell how the stacks were found, and the
+     * tests which unwinder served. */
     uint64_t table = atomic_load_explicit(&s->walks_by_table, memory_order_relaxed);
     uint64_t lu = atomic_load_explicit(&s->walks_by_libunwind, memory_order_relaxed);
     uint64_t gcc = atomic_load_explicit(&s->walks_by_libgcc, memory_order_relaxed);
