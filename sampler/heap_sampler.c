@@ -46,8 +46,9 @@ __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
  * needs nothing set up per thread. Where libunwind serves one thread it
  * bought nothing: perl's text job four times over (~10,000 samples) ran
  * 1.4% faster without it. So it is asked for once HEAP_CFI_FIRST walks
- * have been libgcc's: libunwind is missing or retired, or thousands of
- * threads each made their first walks. A CPU profile builds it at once,
+ * have been libgcc's: libunwind is missing or retired, or hundreds of
+ * threads made their first walks (256 threads of 32 samples each, or
+ * thousands of short-lived ones). A CPU profile builds it at once,
  * and allocation sampling uses it from then on, asking again every
  * HEAP_CFI_EVERY walks through it, which costs a dl_iterate_phdr when
  * nothing changed and gives objects loaded later their rows.
@@ -99,23 +100,27 @@ static uint32_t size_class(size_t size)
     return 8 + (log - 3) * 4 + (uint32_t)((size >> (log - 2)) & 3);
 }
 
+/* Which unwinder took a sample's stack. */
+typedef enum walker { BY_TABLE, BY_LIBUNWIND, BY_LIBGCC, BY_NONE } walker;
+
 /*
  * The sampled allocation's stack, walked from this frame: the walk skips
  * only heap_sample_slow (always_inline puts this code there), so malloc,
  * calloc or operator new's malloc is the leaf, as in gperftools. This is
  * unwind_current() (unwind_cfi.c) without its own frame, which it would
  * walk and throw away on every sample: one table lookup with the CFI
- * table, or a frame of libunwind's walk.
+ * table, or a frame of libunwind's walk. An allocation by libgcc's
+ * unwinder itself may run under its lock (unwind_libgcc.c): without the
+ * table, its stack is its caller alone, since libgcc's walk would wait for
+ * that lock and libunwind's falls back to libgcc's.
  */
 static inline __attribute__((always_inline)) uint32_t sample_stack(const heap_thread *ht,
                                                                    uintptr_t *pcs,
                                                                    uint32_t max,
-                                                                   bool *by_table,
-                                                                   bool *by_libunwind)
+                                                                   const void *caller,
+                                                                   walker *by)
 {
     const cfi_table *t = cfi_table_enter();
-    *by_table = t != NULL;
-    *by_libunwind = false;
     uint32_t n;
     if (t) {
         arch_regs r;
@@ -123,32 +128,43 @@ static inline __attribute__((always_inline)) uint32_t sample_stack(const heap_th
         bool truncated;
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max, 1,
                             &truncated);
+        *by = BY_TABLE;
+    } else if (unlikely(unwind_libgcc_owns((uintptr_t)caller))) {
+        n = 0;
+        if (max)
+            pcs[n++] = (uintptr_t)caller - 1;
+        *by = BY_NONE;
     } else if (ht->libunwind) {
-        n = unwind_libunwind_current(pcs, max, 1, by_libunwind);
+        bool served;
+        n = unwind_libunwind_current(pcs, max, 1, &served);
+        *by = served ? BY_LIBUNWIND : BY_LIBGCC;
     } else {
         n = unwind_libgcc_current(pcs, max, 1);
+        *by = BY_LIBGCC;
     }
     cfi_table_leave();
     return n;
 }
 
-static inline __attribute__((always_inline)) void record(const heap_thread *t, void *p,
-                                                          size_t size)
+static inline __attribute__((always_inline)) void record(heap_thread *t, void *p, size_t size,
+                                                          const void *caller)
 {
     uintptr_t pcs[MAX_DEPTH_LIMIT];
-    bool by_table, by_libunwind;
-    uint32_t depth = sample_stack(t, pcs, hearth_g.cfg.max_depth, &by_table, &by_libunwind);
+    walker by;
+    uint32_t depth = sample_stack(t, pcs, hearth_g.cfg.max_depth, caller, &by);
     /* Every walk counts, kept or dropped. The table is asked for once
      * HEAP_CFI_FIRST walks were libgcc's (libunwind missing or retired, or
      * many threads' first walks), and again every HEAP_CFI_EVERY walks
      * through it. */
-    if (by_libunwind) {
+    if (by == BY_LIBUNWIND) {
         atomic_fetch_add_explicit(&hearth_g.walks_by_libunwind, 1, memory_order_relaxed);
-    } else {
-        _Atomic uint64_t *c = by_table ? &hearth_g.walks_by_table : &hearth_g.walks_by_libgcc;
+    } else if (by != BY_NONE) {
+        _Atomic uint64_t *c = by == BY_TABLE ? &hearth_g.walks_by_table : &hearth_g.walks_by_libgcc;
         uint64_t n = atomic_fetch_add_explicit(c, 1, memory_order_relaxed) + 1;
-        if (unlikely(n % HEAP_CFI_EVERY == 0) && (by_table || n >= HEAP_CFI_FIRST))
+        if (unlikely(n % HEAP_CFI_EVERY == 0) && (by == BY_TABLE || n >= HEAP_CFI_FIRST))
             dump_request_unwind_table();
+        if (by == BY_LIBGCC && t->walks < HEAP_LIBUNWIND_AFTER)
+            t->walks++;
     }
     uint32_t id = stacktab_intern(&hearth_g.stacks, pcs, depth, size_class(size));
     if (id == STACKTAB_FULL)
@@ -166,7 +182,7 @@ static inline __attribute__((always_inline)) void record(const heap_thread *t, v
 /* Inlined into heap_sample_slow: the stack walk skips exactly one frame
  * of ours. */
 static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, void *p,
-                                                               size_t size)
+                                                               size_t size, const void *caller)
 {
     if (t->busy) {
         /* An allocation made by the sampler itself (or by the unwinder
@@ -194,7 +210,7 @@ static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, vo
             return;
         }
     }
-    if (unlikely(!t->libunwind) && t->walks++ >= HEAP_LIBUNWIND_AFTER) {
+    if (unlikely(!t->libunwind) && t->walks >= HEAP_LIBUNWIND_AFTER) {
         /* libunwind's per-thread state is allocated on its first walk in a
          * thread; that allocation is ours, made here, not inside a
          * recording walk (the unwinder must not allocate while it
@@ -205,7 +221,7 @@ static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, vo
         t->busy = HEAP_RECORDING;
     }
     if (p)
-        record(t, p, size);
+        record(t, p, size, caller);
     t->countdown = next_countdown(t, rate);
     t->busy = 0;
 }
@@ -214,10 +230,10 @@ static inline __attribute__((always_inline)) void sample_slow(heap_thread *t, vo
  * alone in glibc, and code that tests errno after a call that allocates
  * inside must not see ours (a full pipe, a failed mincore in the
  * unwinder). */
-__attribute__((noinline)) void heap_sample_slow(void *p, size_t size)
+__attribute__((noinline)) void heap_sample_slow(void *p, size_t size, const void *caller)
 {
     int saved = errno;
-    sample_slow(&hearth_tls, p, size);
+    sample_slow(&hearth_tls, p, size, caller);
     errno = saved;
 }
 

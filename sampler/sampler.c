@@ -73,6 +73,7 @@ int sampler_init(void)
     uint32_t prev = heap_internal_begin();
     config_from_env(&hearth_g.cfg);
     unwind_libunwind_open();
+    unwind_libgcc_open();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     hearth_g.start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -44,8 +44,8 @@ typedef struct heap_thread {
     uint64_t rng;       /* xorshift state; 0 = not yet seeded */
     uint32_t busy;      /* >0 inside the sampler: our own allocations;
                            HEAP_RECORDING while a sample is taken */
-    uint32_t walks;     /* stacks walked for samples, counted up to
-                           HEAP_LIBUNWIND_AFTER (heap_sampler.c) */
+    uint32_t walks;     /* sampled stacks walked by libgcc's unwinder,
+                           counted up to HEAP_LIBUNWIND_AFTER */
     bool libunwind;     /* walks with libunwind: its per-thread cache is
                            set up (unwind_libunwind_prepare_thread) */
 } heap_thread;
@@ -58,8 +58,9 @@ extern __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec"))
  * -1 (the sampler stays off and says why on stderr). */
 int sampler_init(void);
 
-/* The slow path of a sampled (or first) allocation. */
-void heap_sample_slow(void *p, size_t size);
+/* The slow path of a sampled (or first) allocation; caller is the return
+ * address of the allocator entry point the service called. */
+void heap_sample_slow(void *p, size_t size, const void *caller);
 /* Accounts a freed sampled block (found in the live set). */
 void heap_account_free(uint32_t stack, uint64_t size);
 
@@ -83,13 +84,14 @@ static inline void heap_internal_end(uint32_t prev)
 }
 
 /* The inline hot path after every successful allocation: a thread-local
- * decrement and a branch. */
-static inline void heap_after_alloc(void *p, size_t size)
+ * decrement and a branch. Always inlined into the entry point, so that the
+ * return address is the service's call. */
+static inline __attribute__((always_inline)) void heap_after_alloc(void *p, size_t size)
 {
     heap_thread *t = &hearth_tls;
     t->countdown -= (int64_t)size;
     if (unlikely(t->countdown < 0))
-        heap_sample_slow(p, size);
+        heap_sample_slow(p, size, __builtin_return_address(0));
 }
 
 /* Before a block is freed or reallocated: if it was sampled, move its

@@ -25,6 +25,15 @@ uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
  * 93 ns per frame (BENCHMARKS.md). */
 uint32_t unwind_libgcc_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
 
+/* Finds the code of the shared object libgcc's unwinder runs from; at
+ * start, outside the allocation hooks. */
+void unwind_libgcc_open(void);
+
+/* Whether pc is in that code: a malloc called from there may run under
+ * libgcc's own lock, and a walk with libgcc's unwinder would wait for it
+ * forever (unwind_libgcc.c). */
+bool unwind_libgcc_owns(uintptr_t pc);
+
 /* The same through libunwind, whose per-thread cache of frame rules makes
  * a walk through pcs it has seen a lookup per frame; through libgcc where
  * libunwind is missing or retired, or cannot follow the stack. *served

@@ -20,7 +20,7 @@
  * lives in a dlopen'd library's TLS, which glibc allocates on first use,
  * and the cache itself is mmap'd. unwind_libunwind_prepare_thread makes
  * that walk where the sampler can count the allocation as its own, before
- * the thread's first recording walk.
+ * the thread's first recording walk with libunwind.
  *
  * Its cache is keyed by pc alone and cannot be emptied from outside, so
  * after the service's first dlclose (a later library may be mapped where

@@ -2,8 +2,7 @@
  * Short-lived threads that allocate from varied stacks: what allocation
  * sampling costs where each thread's caches start cold (libunwind's
  * per-thread cache of frame rules, against the shared CFI table;
- * BENCHMARKS.md, "The unwind table, only where libunwind does not
- * serve"). ROUNDS rounds of THREADS threads, created and joined; each
+ * BENCHMARKS.md, "Short-lived threads and the unwinders"). ROUNDS rounds of THREADS threads, created and joined; each
  * thread makes eight walks down a chain of DEPTH calls picked at random
  * from eight functions of different frame sizes, and at the bottom
  * allocates and frees OPS blocks of 16 to 2,063 bytes. Prints the wall

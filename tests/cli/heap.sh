@@ -45,6 +45,7 @@ build "$TMP/burst" tests/workloads/signal_burst.c || not_ok build_burst
 build "$TMP/fork" tests/workloads/fork_alloc.c || not_ok build_fork
 build "$TMP/cxx" tests/workloads/cxx_alloc.cc || not_ok build_cxx
 build "$TMP/realloc" tests/workloads/realloc_sampled.c || not_ok build_realloc
+build "$TMP/regframes" tests/workloads/registered_frames.c -pthread || not_ok build_registered_frames
 
 for rate in 1 524288; do
     rm -f "$W"/*
@@ -132,6 +133,17 @@ if timeout 60 env HEARTH_OUT="$W/c" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$
     fi
 else
     not_ok cxx_allocations_are_sampled "no valid profile"
+fi
+
+# A malloc made by libgcc's unwinder under its own lock (frames registered
+# as a JIT does, then a walk in a fresh thread, whose first samples would
+# walk with libgcc): sampled at rate 1, it must not wait for that lock.
+rm -f "$W"/*
+if timeout 20 env HEARTH_OUT="$W/r" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$TMP/regframes" \
+        >"$TMP/regframes.out" 2>&1 && grep -q '^walked [1-9]' "$TMP/regframes.out" && all_valid "$W/r"; then
+    ok "malloc_under_libgcc_unwinder_lock_does_not_hang ($(cat "$TMP/regframes.out"))"
+else
+    not_ok malloc_under_libgcc_unwinder_lock_does_not_hang "rc=$? $(cat "$TMP/regframes.out")"
 fi
 
 # realloc of sampled blocks (every block sampled): growing one moves its

@@ -88,9 +88,10 @@ else
 fi
 
 # The same stacks through the CFI table. Allocation sampling asks for the
-# table only where libunwind does not serve (heap_sampler.c), so the run
-# above used libunwind's walk; a CPU profile builds the table at start,
-# and every allocation stack is then walked through it.
+# table only once 8,192 walks were libgcc's (heap_sampler.c), so the run
+# above walked with libgcc (each thread's first 32) and libunwind; a CPU
+# profile builds the table at start, and every allocation stack is then
+# walked through it.
 q=$(env HEARTH_CPU=on HEARTH_OUT="$W/t" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$bin" >/dev/null 2>&1 &&
     ls "$W"/t.*.heap.pb.gz) || not_ok run_with_unwind_table
 "$HEARTH" fold --sample-index alloc_space "$q" > "$TMP/t.fold" 2>&1

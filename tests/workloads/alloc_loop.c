@@ -4,7 +4,7 @@
  * takes allocation stacks. With "dlclose" it first opens and closes a
  * library, which retires libunwind's cached walk in libhearth. With
  * "threads" the allocations are made by short-lived threads, one after
- * another, 8 each.
+ * another, 8 each, for at least MIN_THREADS threads.
  * Usage: alloc_loop MILLISECONDS [dlclose|threads]
  */
 #include <dlfcn.h>
@@ -33,6 +33,8 @@ static __attribute__((noinline)) void churn(int n)
     }
 }
 
+#define MIN_THREADS 4096
+
 static void *short_thread(void *arg)
 {
     (void)arg;
@@ -48,9 +50,11 @@ int main(int argc, char **argv)
     }
     double ms = atof(argv[1]);
     if (argc > 2 && strcmp(argv[2], "threads") == 0) {
+        /* At least MIN_THREADS threads, however slow the machine: the
+         * tests need the first 8,192 samples' walks and what follows. */
         double end = now_ms() + ms;
         long threads = 0;
-        while (now_ms() < end) {
+        while (threads < MIN_THREADS || now_ms() < end) {
             pthread_t t;
             if (pthread_create(&t, NULL, short_thread, NULL) || pthread_join(t, NULL)) {
                 fprintf(stderr, "alloc_loop: pthread_create failed\n");
