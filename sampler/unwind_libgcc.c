@@ -9,9 +9,7 @@
  * allocation stacks, and all of them where libunwind does not serve, until
  * the CFI table (unwind_cfi.c) has been built (heap_sampler.c).
  */
-#include <dlfcn.h>
 #include <link.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <unwind.h>
 
