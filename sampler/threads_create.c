@@ -51,9 +51,14 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
         atomic_store_explicit(&real_create, real, memory_order_release);
     }
     uintptr_t pcs[THREADS_CREATE_DEPTH];
-    /* Skip this function: the stack starts at the service's call. */
+    /* Skip this function: the stack starts at the service's call. Through
+     * libunwind only where allocation sampling has set it up in this
+     * thread: its per-thread cache costs ~100-150 us and 256 KiB to set
+     * up (heap_sampler.c), which a thread that starts threads but
+     * allocates little (and the main thread starting the sampler's own)
+     * would otherwise pay for one walk. */
     uint32_t prev = heap_internal_begin();
-    uint32_t n = unwind_current(pcs, THREADS_CREATE_DEPTH, 1);
+    uint32_t n = unwind_current(pcs, THREADS_CREATE_DEPTH, 1, hearth_tls.libunwind);
     heap_internal_end(prev);
     thread_entry *e = threads_starting(fn, arg, pcs, n);
     if (!e)

@@ -18,9 +18,13 @@
  * after skipping the innermost `skip` frames (the caller of unwind_current
  * is frame 0), and returns how many. Each is a return address minus one
  * (inside the call instruction), as pprof expects for callers. Correct
- * through code without frame pointers. Never calls malloc.
+ * through code without frame pointers. Through the CFI table once it
+ * exists; before, through libunwind if libunwind_ready says the calling
+ * thread has its cache set up (unwind_libunwind_prepare_thread), else
+ * through libgcc's unwinder, since setting the cache up for one walk
+ * costs more than the walk. Not async-signal-safe before the table.
  */
-uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip);
+uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip, bool libunwind_ready);
 
 /* The same through libgcc's unwinder: not async-signal-safe, and about
  * 93 ns per frame (BENCHMARKS.md). */

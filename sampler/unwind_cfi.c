@@ -178,9 +178,10 @@ SIGNAL_PATH uint32_t unwind_from_ucontext(const void *ucv, uintptr_t *pcs, uint3
     return n;
 }
 
-/* The call below is not in tail position (cfi_table_leave follows), so
+/* The calls below are not in tail position (cfi_table_leave follows), so
  * this frame is always on the stack and `skip + 1` skips exactly it. */
-SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip)
+SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, uint32_t max, uint32_t skip,
+                                                              bool libunwind_ready)
 {
     const cfi_table *t = cfi_table_enter();
     uint32_t n;
@@ -190,8 +191,10 @@ SIGNAL_PATH __attribute__((noinline)) uint32_t unwind_current(uintptr_t *pcs, ui
         bool truncated;
         n = unwind_cfi_walk(t, r, hearth_thread.stack_lo, hearth_thread.stack_hi, pcs, max,
                             skip + 1, &truncated);
-    } else {
+    } else if (libunwind_ready) {
         n = unwind_libunwind_current(pcs, max, skip + 1, NULL);
+    } else {
+        n = unwind_libgcc_current(pcs, max, skip + 1);
     }
     cfi_table_leave();
     return n;

@@ -139,11 +139,13 @@ fi
 # as a JIT does, then a walk in a fresh thread, whose first samples would
 # walk with libgcc): sampled at rate 1, it must not wait for that lock.
 rm -f "$W"/*
-if timeout 20 env HEARTH_OUT="$W/r" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$TMP/regframes" \
-        >"$TMP/regframes.out" 2>&1 && grep -q '^walked [1-9]' "$TMP/regframes.out" && all_valid "$W/r"; then
+timeout 20 env HEARTH_OUT="$W/r" HEARTH_ALLOC_RATE=1 LD_PRELOAD="$LIB" "$TMP/regframes" \
+    >"$TMP/regframes.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q '^walked [1-9]' "$TMP/regframes.out" && all_valid "$W/r"; then
     ok "malloc_under_libgcc_unwinder_lock_does_not_hang ($(cat "$TMP/regframes.out"))"
 else
-    not_ok malloc_under_libgcc_unwinder_lock_does_not_hang "rc=$? $(cat "$TMP/regframes.out")"
+    not_ok malloc_under_libgcc_unwinder_lock_does_not_hang "exit status $rc (124: timed out); $(cat "$TMP/regframes.out")"
 fi
 
 # realloc of sampled blocks (every block sampled): growing one moves its

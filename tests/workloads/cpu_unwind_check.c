@@ -14,12 +14,14 @@
  * named by argv[1], whose rebuild reuses the other objects' rows.
  * From the comparator, libunwind's cached walk (what allocation stacks use
  * before the table exists) must give libgcc's pcs too, and after a dlclose
- * and in a forked child it must hand its walks to libgcc.
+ * and in a forked child it must hand its walks to libgcc. First of all,
+ * pthread_create's walks before the table must not have used libunwind.
  * Prints "N stacks, M from signals, mismatches K; L lookups; ..." and
  * exits 0 when K == 0 and enough of each were compared.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +54,7 @@ __attribute__((noinline)) static int cmp(const void *x, const void *y)
 {
     if (++calls % 97 == 0) {
         uintptr_t a[DEPTH], b[DEPTH];
-        uint32_t na = unwind_current(a, DEPTH, 0);
+        uint32_t na = unwind_current(a, DEPTH, 0, true);
         uint32_t nb = unwind_libgcc_current(b, DEPTH, 0);
         stacks++;
         /* Frame 0 is where each was called from; the callers must agree. */
@@ -156,8 +158,28 @@ __attribute__((noinline)) static void sort_things(uint64_t *v, size_t n)
     in_sort = 0;
 }
 
+static void *idle(void *arg)
+{
+    return arg;
+}
+
 int main(int argc, char **argv)
 {
+    /* Before the table: the creating stacks of the sampler's own threads
+     * (started by its constructor) and of this one, started by a thread
+     * that allocation sampling has not set libunwind up in, are walked
+     * with libgcc's unwinder, so that no thread sets up libunwind's cache
+     * (~100-150 us, 256 KiB) for one walk. */
+    uint64_t at_start = unwind_libunwind_served();
+    pthread_t th;
+    bool creating_by_libgcc = pthread_create(&th, NULL, idle, NULL) == 0 &&
+                              pthread_join(th, NULL) == 0 && at_start == 0 &&
+                              unwind_libunwind_served() == 0;
+    if (!creating_by_libgcc) {
+        fprintf(stderr, "creating stacks walked by libunwind: %lu at start, %lu after\n",
+                (unsigned long)at_start, (unsigned long)unwind_libunwind_served());
+        return 1;
+    }
     if (cfi_table_update(true)) {
         fprintf(stderr, "cannot build the unwind table\n");
         return 1;
