@@ -64,6 +64,15 @@ EXPORT void *malloc(size_t size)
     return p;
 }
 
+/* This malloc under a name of its own: the pthread_create hook compares it
+ * with the malloc the process calls (threads_create.c). GCC wants the
+ * alias to carry malloc's attributes too. */
+#if defined(__GNUC__) && !defined(__clang__)
+extern __typeof__(malloc) hearth_malloc_self __attribute__((alias("malloc"), copy(malloc)));
+#else
+extern __typeof__(malloc) hearth_malloc_self __attribute__((alias("malloc")));
+#endif
+
 /* Everything free does, out of line: a block that may be sampled (its page
  * holds one: about one free in a hundred where samples are live), an
  * mmap'd chunk (which may be one of big_block's) or a thread's first. */

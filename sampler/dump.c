@@ -43,12 +43,9 @@ static int pipe_r = -1, pipe_w = -1;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Sequence number of dump files, per process. */
 static _Atomic unsigned dump_seq;
-/* The pid that owns the running dump thread; a forked child sees another
- * pid here and starts its own. Written by the thread's starter. */
-static _Atomic int thread_pid;
+/* Whether the process has a dump thread (a dump signal or an interval);
+ * a forked child then starts its own (dump_fork_child_start). */
 static _Atomic int need_thread;
-/* Serializes restarting the thread in a forked child. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 
 
 static int64_t now_ns(void)
@@ -410,7 +407,6 @@ static int start_thread(void)
         own_say("hearth: cannot start the dump thread: %s; on-demand dumps are off", strerror(rc));
         return -1;
     }
-    atomic_store(&thread_pid, (int)getpid());
     return 0;
 }
 
@@ -462,7 +458,6 @@ void dump_fork_child(void)
     /* The parent's symbolizer was not in use (dump_lock was held by the
      * fork's prepare step), so the child can keep using its copy. */
     pthread_mutex_init(&dump_lock, NULL);
-    pthread_mutex_init(&start_lock, NULL);
     atomic_store(&dump_seq, 0);
     /* The parent's pipe stays the parent's: a signal to the child must wake
      * the child's thread, not the parent's. */
@@ -473,13 +468,11 @@ void dump_fork_child(void)
     pipe_r = pipe_w = -1;
 }
 
-void dump_ensure_thread(void)
+void dump_fork_child_start(void)
 {
-    if (likely(!atomic_load_explicit(&need_thread, memory_order_relaxed) ||
-               atomic_load_explicit(&thread_pid, memory_order_relaxed) == (int)getpid()))
-        return;
-    pthread_mutex_lock(&start_lock);
-    if (atomic_load(&thread_pid) != (int)getpid())
-        start_thread();
-    pthread_mutex_unlock(&start_lock);
+    /* A signal to the child, an interval or an unwind-table request of
+     * the child's own is served by the child's own thread, on its own
+     * pipe (dump_fork_child closed the parent's). */
+    if (atomic_load(&need_thread))
+        (void)start_thread();
 }

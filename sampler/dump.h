@@ -54,13 +54,16 @@ int dump_profile_build(profile **out, const char *kind, dump_build_fn build, voi
 void dump_at_exit(void);
 
 /* fork: prepare takes the dump lock so the child never inherits it held;
- * the child gets its own pipe and starts its own thread on demand. */
+ * the child closes the parent's pipe (a signal to the child must not wake
+ * the parent's thread). */
 void dump_fork_prepare(void);
 void dump_fork_parent(void);
 void dump_fork_child(void);
 
-/* Restarts the dump thread in a forked child; called from the allocation
- * slow path (never from a signal handler). Cheap when nothing is needed. */
-void dump_ensure_thread(void);
+/* In a forked child, after dump_fork_child and after the thread registry's
+ * own child handler (the pthread_create hook takes the registry's lock):
+ * starts the child's dump thread, when the parent had one, so that a dump
+ * signal sent to the child dumps the child. */
+void dump_fork_child_start(void);
 
 #endif

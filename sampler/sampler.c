@@ -94,10 +94,12 @@ int sampler_init(void)
     dump_start();
     atexit(at_exit);
     /* The order of the fork handlers matters: the thread registry's (from
-     * cpu_init) must reset its lock in a child before the timeline's
-     * restarts its ticker thread. The timeline then starts before a CPU
-     * profile of the whole run, so it records the profile's start. */
+     * cpu_init) must reset its lock in a child before the dump thread and
+     * the timeline's ticker are started again there. The timeline then
+     * starts before a CPU profile of the whole run, so it records the
+     * profile's start. */
     cpu_init();
+    pthread_atfork(NULL, NULL, dump_fork_child_start);
     timeline_start();
     if (hearth_g.cfg.cpu)
         cpu_start(0, "HEARTH_CPU");

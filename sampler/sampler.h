@@ -54,6 +54,10 @@ typedef struct heap_thread {
 
 extern __thread heap_thread hearth_tls __attribute__((tls_model("initial-exec")));
 
+/* libhearth's own malloc (alloc_hooks.c), whatever malloc the process
+ * calls: a program or an earlier preload may bring its own. */
+void *hearth_malloc_self(size_t size);
+
 /* Reads the environment and sets everything up; idempotent. Returns 0 or
  * -1 (the sampler stays off and says why on stderr). */
 int sampler_init(void);

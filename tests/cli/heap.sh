@@ -46,6 +46,8 @@ build "$TMP/fork" tests/workloads/fork_alloc.c || not_ok build_fork
 build "$TMP/cxx" tests/workloads/cxx_alloc.cc || not_ok build_cxx
 build "$TMP/realloc" tests/workloads/realloc_sampled.c || not_ok build_realloc
 build "$TMP/regframes" tests/workloads/registered_frames.c -pthread || not_ok build_registered_frames
+build "$TMP/regframes_own" tests/workloads/registered_frames.c -DOWN_MALLOC -pthread ||
+    not_ok build_registered_frames_own_malloc
 
 for rate in 1 524288; do
     rm -f "$W"/*
@@ -121,6 +123,26 @@ else
     not_ok fork_parent_and_child_profiles_are_right "missing $pf or $cf: $(ls "$W")"
 fi
 
+# fork: a dump signal sent to the child is served by the child's own dump
+# thread (started by its fork handler), in a file named with the child's
+# pid and holding the child's heap.
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/g" HEARTH_ALLOC_RATE=65536 HEARTH_DUMP_AT_EXIT=off LD_PRELOAD="$LIB" \
+    "$TMP/fork" signal >"$TMP/forksig.out" 2>&1
+rc=$?
+child=$(sed -n 's/.*child \([0-9]*\) done.*/\1/p' "$TMP/forksig.out")
+cf=$W/g.$child.1.heap.pb.gz
+if [ "$rc" = 0 ] && [ -n "$child" ] && [ -f "$cf" ]; then
+    ci=$(total "$cf" inuse_space)
+    if [ "$ci" -gt 21500000 ] && [ "$ci" -lt 29000000 ]; then
+        ok "fork_child_dumps_on_its_own_signal ($ci bytes in use)"
+    else
+        not_ok fork_child_dumps_on_its_own_signal "child $ci bytes in use"
+    fi
+else
+    not_ok fork_child_dumps_on_its_own_signal "exit status $rc; $(cat "$TMP/forksig.out"); $(ls "$W")"
+fi
+
 # C++: new, new[] and containers go through the sampler (~48 MB allocated).
 rm -f "$W"/*
 if timeout 60 env HEARTH_OUT="$W/c" HEARTH_ALLOC_RATE=65536 LD_PRELOAD="$LIB" "$TMP/cxx" >/dev/null 2>&1 &&
@@ -146,6 +168,18 @@ if [ "$rc" = 0 ] && grep -q '^walked [1-9]' "$TMP/regframes.out" && all_valid "$
     ok "malloc_under_libgcc_unwinder_lock_does_not_hang ($(cat "$TMP/regframes.out"))"
 else
     not_ok malloc_under_libgcc_unwinder_lock_does_not_hang "exit status $rc (124: timed out); $(cat "$TMP/regframes.out")"
+fi
+
+# The same, with the program's own malloc in front of libhearth's, starting
+# a thread when libgcc calls it under its lock: libhearth's pthread_create
+# hook walks the creating stack there, and must not walk with libgcc.
+rm -f "$W"/*
+timeout 20 env HEARTH_OUT="$W/o" LD_PRELOAD="$LIB" "$TMP/regframes_own" >"$TMP/regframes_own.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q '^walked [1-9]' "$TMP/regframes_own.out"; then
+    ok "pthread_create_under_libgcc_unwinder_lock_does_not_hang ($(cat "$TMP/regframes_own.out"))"
+else
+    not_ok pthread_create_under_libgcc_unwinder_lock_does_not_hang "exit status $rc (124: timed out); $(cat "$TMP/regframes_own.out")"
 fi
 
 # realloc of sampled blocks (every block sampled): growing one moves its

@@ -1,8 +1,12 @@
 /*
  * The parent keeps 16 MiB at parent_site, forks; the child keeps 8 MiB more
  * at child_site and exits normally. Each process must write its own heap
- * profile at exit, named with its own pid.
+ * profile at exit, named with its own pid. With the argument "signal", the
+ * child then sends itself the dump signal (SIGUSR2) and waits up to 10 s
+ * for $HEARTH_OUT.CHILDPID.1.heap.pb.gz, the dump its own sampler must
+ * write; it exits 1 when none comes.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +16,7 @@
 __attribute__((noinline)) static void *parent_site(size_t n) { void *p = malloc(n); memset(p, 1, n); return p; }
 __attribute__((noinline)) static void *child_site(size_t n) { void *p = malloc(n); memset(p, 2, n); return p; }
 
-int main(void)
+int main(int argc, char **argv)
 {
     void *keep[256];
     for (int i = 0; i < 256; i++)
@@ -22,6 +26,22 @@ int main(void)
         void *more[128];
         for (int i = 0; i < 128; i++)
             more[i] = child_site(64 << 10);
+        if (argc > 1 && strcmp(argv[1], "signal") == 0) {
+            const char *prefix = getenv("HEARTH_OUT");
+            char path[4096];
+            snprintf(path, sizeof path, "%s.%d.1.heap.pb.gz", prefix ? prefix : "./hearth",
+                     (int)getpid());
+            kill(getpid(), SIGUSR2);
+            int waited = 0;
+            while (access(path, F_OK) != 0 && waited < 1000) {
+                usleep(10000);
+                waited++;
+            }
+            if (waited == 1000) {
+                printf("fork_alloc: child %d: no %s after 10 s\n", (int)getpid(), path);
+                return 1;
+            }
+        }
         printf("fork_alloc: child %d done (%p)\n", (int)getpid(), more[0]);
         return 0;
     }

@@ -7,6 +7,13 @@
  * own lock; under libhearth at HEARTH_ALLOC_RATE=1 that malloc is sampled,
  * and the sample must not walk with libgcc (it would wait for that lock
  * forever). Prints how many frames the walk saw.
+ *
+ * Built with -DOWN_MALLOC, the program brings its own malloc, free, calloc
+ * and realloc (forwarding to glibc's), which take precedence over
+ * libhearth's, and that malloc starts a thread when libgcc calls it under
+ * its lock, as an allocator with background threads may. libhearth's
+ * pthread_create hook then walks the creating stack while this thread
+ * holds libgcc's lock, and must not walk with libgcc.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -49,6 +56,46 @@ static int find_eh_frame(struct dl_phdr_info *info, size_t size, void *arg)
 
 static int frames;
 
+#ifdef OWN_MALLOC
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static _Atomic int armed;
+static pthread_t started;
+static _Atomic int started_ok;
+
+static void *noop(void *arg)
+{
+    return arg;
+}
+
+void *malloc(size_t n)
+{
+    /* Only inside the walk below, where libgcc allocates under its lock;
+     * disarmed first, since pthread_create allocates too. */
+    if (armed && __atomic_exchange_n(&armed, 0, __ATOMIC_SEQ_CST))
+        started_ok = pthread_create(&started, NULL, noop, NULL) == 0;
+    return __libc_malloc(n);
+}
+
+void free(void *p)
+{
+    __libc_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+    return __libc_realloc(p, n);
+}
+#endif
+
 static _Unwind_Reason_Code count(struct _Unwind_Context *ctx, void *arg)
 {
     (void)ctx;
@@ -61,6 +108,9 @@ static void *walk(void *arg)
 {
     (void)arg;
     __register_frame_info(eh_frame, object);
+#ifdef OWN_MALLOC
+    armed = 1;
+#endif
     _Unwind_Backtrace(count, NULL);
     return NULL;
 }
@@ -77,6 +127,14 @@ int main(void)
         fprintf(stderr, "registered_frames: pthread_create failed\n");
         return 1;
     }
+#ifdef OWN_MALLOC
+    /* libgcc must have called malloc under its lock, and that malloc must
+     * have started its thread: otherwise this checked nothing. */
+    if (!started_ok || pthread_join(started, NULL)) {
+        fprintf(stderr, "registered_frames: no thread started from libgcc's malloc\n");
+        return 1;
+    }
+#endif
     printf("walked %d frames\n", frames);
     return frames > 0 ? 0 : 1;
 }
