@@ -4,8 +4,9 @@
  * signal-safe, used whenever the table has been built), libunwind's cached
  * unw_backtrace (unwind_libunwind.c) before that, and libgcc's
  * _Unwind_Backtrace (unwind_libgcc.c) for a thread's first allocation
- * stacks (heap_sampler.c), where libunwind cannot start a walk, and as the
- * reference the tests compare the others with.
+ * stacks (heap_sampler.c) and pthread_create's walks (threads_create.c)
+ * in threads that have not set libunwind up, where libunwind cannot start
+ * a walk, and as the reference the tests compare the others with.
  */
 #ifndef HEARTH_SAMPLER_UNWIND_H
 #define HEARTH_SAMPLER_UNWIND_H

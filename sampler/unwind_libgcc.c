@@ -7,7 +7,9 @@
  * async-signal-safe, which is fine for allocations (never in signal
  * context from our side). Cost ~93 ns per frame; it takes a thread's first
  * allocation stacks, and all of them where libunwind does not serve, until
- * the CFI table (unwind_cfi.c) has been built (heap_sampler.c).
+ * the CFI table (unwind_cfi.c) has been built (heap_sampler.c), and
+ * pthread_create's walks in threads that have not set libunwind up
+ * (threads_create.c).
  */
 #include <link.h>
 #include <string.h>
