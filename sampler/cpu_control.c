@@ -126,6 +126,7 @@ static void *drainer(void *arg)
 {
     uint32_t gen = (uint32_t)(uintptr_t)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
+    own_thread_name("hearth-cpu");
     for (;;) {
         struct timespec ts = {0, DRAIN_NS};
         nanosleep(&ts, NULL);
@@ -149,7 +150,7 @@ static void *drainer(void *arg)
 
 static int start_drainer(uint32_t gen)
 {
-    return own_thread_start(drainer, (void *)(uintptr_t)gen, "hearth-cpu");
+    return own_thread_start(drainer, (void *)(uintptr_t)gen);
 }
 
 static int install_handler(void)

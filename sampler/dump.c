@@ -350,6 +350,7 @@ static void *dump_thread(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
+    own_thread_name("hearth-dump");
     double interval = hearth_g.cfg.dump_interval_s;
     int timeout = interval > 0 ? (int)(interval * 1000 + 0.5) : -1;
     if (interval > 0 && timeout < 1)
@@ -402,7 +403,7 @@ static int start_thread(void)
     }
     pipe_r = fds[0];
     pipe_w = fds[1];
-    int rc = own_thread_start(dump_thread, NULL, "hearth-dump");
+    int rc = own_thread_start(dump_thread, NULL);
     if (rc) {
         own_say("hearth: cannot start the dump thread: %s; on-demand dumps are off", strerror(rc));
         return -1;

@@ -264,7 +264,7 @@ static bool wait_client(void *ctx, int64_t ns)
 static void *worker_main(void *arg)
 {
     heap_internal_begin(); /* this thread's allocations are the sampler's */
-    pthread_setname_np(pthread_self(), "hearth-http-w");
+    own_thread_name("hearth-http-w");
     conn_state *st = arg;
     pprof_serve(&st->reply, &st->req);
     atomic_fetch_sub(&n_slow, 1);
@@ -370,7 +370,7 @@ static void *server_main(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* libmicrohttpd's allocations are the sampler's */
-    pthread_setname_np(pthread_self(), "hearth-http");
+    own_thread_name("hearth-http");
     if (mhd_load()) {
         close(listen_fd);
         return NULL;
@@ -422,7 +422,7 @@ int http_start(void)
         return -1;
     }
     /* Workers inherit the server thread's mask: no service signals. */
-    int rc = own_thread_start(server_main, NULL, NULL);
+    int rc = own_thread_start(server_main, NULL);
     if (rc) {
         own_say("hearth: HEARTH_HTTP: cannot start the server thread: %s; the HTTP server is off",
             strerror(rc));

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-int own_thread_start(void *(*fn)(void *), void *arg, const char *name)
+int own_thread_start(void *(*fn)(void *), void *arg)
 {
     pthread_t th;
     pthread_attr_t attr;
@@ -20,9 +20,12 @@ int own_thread_start(void *(*fn)(void *), void *arg, const char *name)
     int rc = pthread_create(&th, &attr, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
-    if (rc == 0 && name)
-        pthread_setname_np(th, name);
     return rc;
+}
+
+void own_thread_name(const char *name)
+{
+    pthread_setname_np(pthread_self(), name);
 }
 
 void own_say(const char *fmt, ...)

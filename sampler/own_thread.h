@@ -10,9 +10,14 @@
 
 /* Starts fn(arg) on a detached thread with every signal blocked (the
  * service's signals are for the service's threads; threads it starts in
- * turn inherit the mask) and names it when name is not NULL. Returns 0 or
- * pthread_create's error number. */
-int own_thread_start(void *(*fn)(void *), void *arg, const char *name);
+ * turn inherit the mask). Returns 0 or pthread_create's error number. */
+int own_thread_start(void *(*fn)(void *), void *arg);
+
+/* Names the calling thread (hearth-dump, ...). Each thread names itself:
+ * one prctl on its own time, where naming it from the starting thread
+ * cost that thread (the service's, at start or in a forked child) an open,
+ * a write and a close of /proc/self/task/TID/comm. */
+void own_thread_name(const char *name);
 
 /* One line on stderr, written with one write(2) and no stdio: "hearth: ..."
  * messages from inside someone else's process. The newline is added. */

@@ -257,6 +257,7 @@ static void *ticker(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
+    own_thread_name("hearth-timeline");
     int64_t step = (int64_t)(R.interval_s * 1e9);
     int64_t next = clock_ns(CLOCK_MONOTONIC);
     for (;;) {
@@ -277,7 +278,7 @@ static void *ticker(void *arg)
 
 static int start_ticker(void)
 {
-    if (own_thread_start(ticker, NULL, "hearth-timeline")) {
+    if (own_thread_start(ticker, NULL)) {
         say("hearth: cannot start the timeline thread; the timeline is off\n");
         atomic_store(&R.on, 0);
         return -1;

@@ -8,6 +8,8 @@
  * up to 65,536 distinct call stacks into a live working set for as long as
  * asked and prints time, resident memory and the cost of a free() per phase:
  * the sampler's own memory must stay under 32 MiB whatever the run length.
+ * `forks` times fork() with a child that exits or execs at once (no target:
+ * what the sampler's fork handlers add to a service that forks).
  * `gen-sql` writes the SQL workload run through Debian's sqlite3, `gen-text`
  * the text perl chews on, and `time-cmd` times one command and reports its
  * peak RSS. Every input comes from a fixed-seed PRNG, so runs with and
@@ -456,15 +458,63 @@ static int cmd_time(char **argv)
     return 0;
 }
 
+/*
+ * forks N [exec]: N rounds of fork, a child that calls _exit(0) at once (or
+ * execs /bin/true with an empty environment, so that the new program runs
+ * without the sampler and only the fork is ours), and waitpid; prints the
+ * mean wall microseconds per round. The parent first keeps 16 MiB in 256
+ * blocks, so that a fork copies a heap's page tables.
+ */
+static int cmd_forks(int argc, char **argv)
+{
+    long n = atol(argv[0]);
+    int exec = argc > 1 && !strcmp(argv[1], "exec");
+    if (n <= 0) {
+        fprintf(stderr, "bench_alloc: forks: not a positive count: %s\n", argv[0]);
+        return 2;
+    }
+    static void *keep[256];
+    for (int i = 0; i < 256; i++) {
+        keep[i] = malloc(64 << 10);
+        if (!keep[i])
+            return 1;
+        memset(keep[i], 1, 64 << 10);
+    }
+    int64_t t0 = bench_now_ns();
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("bench_alloc: fork");
+            return 1;
+        }
+        if (pid == 0) {
+            if (exec) {
+                char *av[] = {"/bin/true", NULL}, *ev[] = {NULL};
+                execve(av[0], av, ev);
+            }
+            _exit(exec ? 127 : 0);
+        }
+        int st;
+        if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "bench_alloc: forks: child %d failed\n", (int)pid);
+            return 1;
+        }
+    }
+    printf("%.1f\n", (double)(bench_now_ns() - t0) / (double)n / 1e3);
+    return 0;
+}
+
 static const char usage[] =
     "usage: bench_alloc pairs THREADS SIZE|mixed ITERS [DEPTH [LIVE_MIB]]\n"
     "       bench_alloc churn PHASES OPS [SLOTS [LEVELS]]\n"
     "       bench_alloc gen-sql ROWS\n"
     "       bench_alloc gen-text LINES\n"
     "       bench_alloc time-cmd [-i STDIN] CMD [ARGS...]\n"
+    "       bench_alloc forks N [exec]\n"
     "pairs prints CPU and wall ns per malloc+free pair; churn prints\n"
     "\"PHASE NS_PER_OP NS_PER_PAIR VMRSS_KB VMHWM_KB\" per phase; gen-* write a workload\n"
-    "to stdout; time-cmd prints wall ns, peak RSS in KiB and CPU ns.\n";
+    "to stdout; time-cmd prints wall ns, peak RSS in KiB and CPU ns; forks prints\n"
+    "microseconds per fork and wait.\n";
 
 int main(int argc, char **argv)
 {
@@ -476,6 +526,8 @@ int main(int argc, char **argv)
         return cmd_gen_sql(argc - 2, argv + 2);
     if (argc == 3 && !strcmp(argv[1], "gen-text"))
         return cmd_gen_text(argc - 2, argv + 2);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "forks"))
+        return cmd_forks(argc - 2, argv + 2);
     if (argc >= 3 && !strcmp(argv[1], "time-cmd"))
         return cmd_time(argv + 2);
     fputs(usage, stderr);

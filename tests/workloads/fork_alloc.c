@@ -4,12 +4,16 @@
  * profile at exit, named with its own pid. With the argument "signal", the
  * child then sends itself the dump signal (SIGUSR2) and waits up to 10 s
  * for $HEARTH_OUT.CHILDPID.1.heap.pb.gz, the dump its own sampler must
- * write; it exits 1 when none comes.
+ * write; it exits 1 when none comes. With "faults", the child prints the
+ * page faults it took from fork() until fork() returned in it (the
+ * sampler's fork handlers run there) and exits at once.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +25,17 @@ int main(int argc, char **argv)
     void *keep[256];
     for (int i = 0; i < 256; i++)
         keep[i] = parent_site(64 << 10);
+    bool faults = argc > 1 && strcmp(argv[1], "faults") == 0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru); /* bound before fork: no lazy binding in the child */
     pid_t pid = fork();
+    if (pid == 0 && faults) {
+        /* A child's counts start from zero at fork. */
+        getrusage(RUSAGE_SELF, &ru);
+        printf("fork_alloc: child page faults %ld\n", ru.ru_minflt + ru.ru_majflt);
+        fflush(stdout);
+        _exit(0);
+    }
     if (pid == 0) {
         void *more[128];
         for (int i = 0; i < 128; i++)
