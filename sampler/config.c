@@ -178,6 +178,15 @@ void config_from_env(config *c)
         else
             c->timeline_interval_s = s;
     }
+    /* After the timeline's interval: its ticks are what watch the heap. */
+    if ((v = getenv("HEARTH_DUMP_GROWTH")) && *v) {
+        if (config_parse_bytes(v, &n) || (n > 0 && n < (1u << 20)))
+            warn("HEARTH_DUMP_GROWTH", v, "not a byte count of at least 1M (0 = off)", "0 (off)");
+        else if (n > 0 && c->timeline_interval_s <= 0)
+            warn("HEARTH_DUMP_GROWTH", v, "the timeline is off (HEARTH_TIMELINE_INTERVAL), and its ticks watch the heap", "0 (off)");
+        else
+            c->dump_growth_bytes = n;
+    }
     if ((v = getenv("HEARTH_HTTP")) && *v) {
         if (strlen(v) >= sizeof c->http_addr)
             warn("HEARTH_HTTP", v, "address too long", "no HTTP server");

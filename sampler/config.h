@@ -21,6 +21,9 @@ typedef struct config {
     int dump_signal;                  /* HEARTH_SIGNAL: default SIGUSR2; 0 = none */
     bool dump_at_exit;                /* HEARTH_DUMP_AT_EXIT, default on */
     double dump_interval_s;           /* HEARTH_DUMP_INTERVAL, 0 = off */
+    uint64_t dump_growth_bytes;       /* HEARTH_DUMP_GROWTH: a heap profile each
+                                         time the in-use heap has grown this much
+                                         since the last such dump; 0 = off */
     uint32_t max_stacks;              /* HEARTH_MAX_STACKS, default 65536 */
     uint32_t max_depth;               /* HEARTH_MAX_DEPTH, default 128 */
     bool symbolize;                   /* HEARTH_SYMBOLIZE, default on */

@@ -333,6 +333,19 @@ void dump_request_unwind_table(void)
     errno = saved;
 }
 
+void dump_on_heap_size(int64_t inuse_bytes)
+{
+    static uint64_t mark; /* the in-use heap at the last growth dump */
+    uint64_t step = hearth_g.cfg.dump_growth_bytes;
+    if (!step || inuse_bytes < 0 || (uint64_t)inuse_bytes < mark + step)
+        return;
+    mark = (uint64_t)inuse_bytes;
+    int saved = errno;
+    if (pipe_w >= 0)
+        (void)!write(pipe_w, "g", 1);
+    errno = saved;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -378,7 +391,7 @@ static void *dump_thread(void *arg)
             /* Drain: every request that came before this dump is served by it. */
             while ((n = read(fd, buf, sizeof buf)) > 0)
                 for (ssize_t i = 0; i < n; i++)
-                    *(buf[i] == 'u' ? &table : &signal) = true;
+                    *(buf[i] == 'u' ? &table : buf[i] == 'g' ? &dump : &signal) = true;
         }
         if (next_due && mono_ms() >= next_due) {
             dump = true;
@@ -423,7 +436,7 @@ int dump_start(void)
             sig = 0;
         }
     }
-    bool need = sig || hearth_g.cfg.dump_interval_s > 0;
+    bool need = sig || hearth_g.cfg.dump_interval_s > 0 || hearth_g.cfg.dump_growth_bytes > 0;
     if (need && start_thread())
         return -1;
     if (sig) {

@@ -18,6 +18,16 @@ int dump_start(void);
  * arrive while a dump runs are merged into the next one. */
 void dump_request(void);
 
+/* The timeline's ticker passes the in-use heap (exact bytes, or < 0 when
+ * unknown) at each tick: with HEARTH_DUMP_GROWTH, the dump thread writes
+ * a heap profile each time it has grown that much since the last such
+ * dump (the first, that much above zero), like gperftools'
+ * HEAP_PROFILE_INUSE_INTERVAL. A leak is then caught on its way up, in
+ * files whose last one holds the most, even when the process ends by
+ * SIGKILL (the OOM killer) and never reaches its exit dump. Ticker thread
+ * only. */
+void dump_on_heap_size(int64_t inuse_bytes);
+
 /* Asks the dump thread to bring the unwind table up to date (build it,
  * or rebuild it after dlopen/dlclose), off the service's threads. */
 void dump_request_unwind_table(void);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dump.h"
 #include "hearth.h"
 #include "sampler.h"
 #include "timeline_counters.h"
@@ -210,13 +211,15 @@ static void on_dl_change(int opened, const char *name)
     timeline_event(opened ? "dlopen" : "dlclose", name);
 }
 
-static void tick(void)
+/* Writes one tick; returns the in-use heap bytes it wrote, or -1 when
+ * unknown. */
+static int64_t tick(void)
 {
     pthread_mutex_lock(&R.tick_lock);
     int fd = get_fd();
     if (fd < 0) {
         pthread_mutex_unlock(&R.tick_lock);
-        return;
+        return -1;
     }
     timeline_tick t;
     tl_totals c;
@@ -242,7 +245,7 @@ static void tick(void)
     size_t n = timeline_format_tick(line, sizeof line, &t);
     if (!still_ours(fd)) {
         pthread_mutex_unlock(&R.tick_lock);
-        return;
+        return -1;
     }
     write_all(fd, line, n);
     tl_proc_dl_changes(on_dl_change);
@@ -251,6 +254,7 @@ static void tick(void)
         event_to(fd, "counters_shared", "more live threads than counter slots; heap counts may be low");
     }
     pthread_mutex_unlock(&R.tick_lock);
+    return t.v[TL_HEAP_BYTES];
 }
 
 static void *ticker(void *arg)
@@ -267,7 +271,7 @@ static void *ticker(void *arg)
             ;
         if (!atomic_load(&R.on))
             break;
-        tick();
+        dump_on_heap_size(tick());
         /* A stalled process (stopped, swapped) skips ticks, not catches up. */
         int64_t now = clock_ns(CLOCK_MONOTONIC);
         if (now > next + step)
@@ -328,7 +332,7 @@ static void at_exit(void)
 {
     if (!atomic_load(&R.on))
         return;
-    tick();
+    (void)tick();
     timeline_event("exit", "");
 }
 
@@ -346,7 +350,9 @@ void timeline_start(void)
     R.start_unix_ns = clock_ns(CLOCK_REALTIME);
     R.layout_ok = tl_counters_layout_ok();
     if (!R.layout_ok)
-        say("hearth: the allocator's block headers are not glibc's; the timeline has no heap counts\n");
+        say(hearth_g.cfg.dump_growth_bytes
+                ? "hearth: the allocator's block headers are not glibc's; the timeline has no heap counts and HEARTH_DUMP_GROWTH is off\n"
+                : "hearth: the allocator's block headers are not glibc's; the timeline has no heap counts\n");
     atomic_store(&R.on, 1);
     /* The start state of the loaded objects, so the first tick reports
      * only what changed after it. */

@@ -45,6 +45,7 @@ build "$TMP/burst" tests/workloads/signal_burst.c || not_ok build_burst
 build "$TMP/fork" tests/workloads/fork_alloc.c || not_ok build_fork
 build "$TMP/cxx" tests/workloads/cxx_alloc.cc || not_ok build_cxx
 build "$TMP/realloc" tests/workloads/realloc_sampled.c || not_ok build_realloc
+build "$TMP/growth" tests/workloads/heap_growth.c || not_ok build_growth
 build "$TMP/regframes" tests/workloads/registered_frames.c -pthread || not_ok build_registered_frames
 build "$TMP/regframes_own" tests/workloads/registered_frames.c -DOWN_MALLOC -pthread ||
     not_ok build_registered_frames_own_malloc
@@ -272,13 +273,71 @@ case "$libc_full" in
 *) not_ok symbolize_full_reads_libc_debug_file_lines "'$libc_full'" ;;
 esac
 
+# HEARTH_DUMP_GROWTH: a heap that grows by 8 MiB every 100 ms to 160 MiB,
+# ticks every 50 ms, a dump each 32 MiB of growth: 5 dumps, in-use rising
+# from one to the next, the last holding the 160 MiB at grow_site, each
+# named in the timeline. Late ticks on a loaded machine can merge two
+# steps of growth into one dump, hence 3 to 5.
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/gr" HEARTH_ALLOC_RATE=65536 HEARTH_TIMELINE_INTERVAL=0.05 \
+    HEARTH_DUMP_GROWTH=32M HEARTH_DUMP_AT_EXIT=off LD_PRELOAD="$LIB" "$TMP/growth" 20 8 100 \
+    >"$TMP/growth.out" 2>&1
+rc=$?
+gpid=$(ls "$W" | sed -n 's/^gr\.\([0-9]*\)\.timeline$/\1/p')
+n_growth=0
+prev_inuse=0
+rising=true
+last_site=
+for k in 1 2 3 4 5 6 7 8 9; do
+    f=$W/gr.$gpid.$k.heap.pb.gz
+    [ -f "$f" ] || break
+    n_growth=$k
+    last_site=$f
+    inuse=$(total "$f" inuse_space)
+    [ "${inuse:-0}" -gt "$prev_inuse" ] || rising=false
+    prev_inuse=${inuse:-0}
+    grep -q "heap_dump	$f\$" "$W/gr.$gpid.timeline" || rising=false
+done
+[ "$(ls "$W" | grep -c 'heap.pb.gz$')" = "$n_growth" ] || rising=false
+site_mib=0
+if [ -n "$last_site" ]; then
+    site_mib=$("$HEARTH" top --no-headers "$last_site" |
+        awk '$NF == "grow_site" { v = $4; sub(/MB$/, "", v); printf "%d", v }')
+fi
+if [ "$rc" = 0 ] && [ "$n_growth" -ge 3 ] && [ "$n_growth" -le 5 ] && $rising &&
+    [ "${site_mib:-0}" -ge 150 ] && [ "${site_mib:-0}" -le 185 ]; then
+    ok "dump_growth_writes_a_profile_per_32M_of_growth ($n_growth dumps, last ${site_mib}MB at grow_site)"
+else
+    not_ok dump_growth_writes_a_profile_per_32M_of_growth \
+        "rc=$rc, $n_growth dumps, rising=$rising, last ${site_mib}MB at grow_site; $(cat "$TMP/growth.out"); $(ls "$W")"
+fi
+
+# The same heap without HEARTH_DUMP_GROWTH writes nothing; with the
+# timeline off, the setting is refused with one line (its ticks are what
+# watch the heap) and nothing is written either.
+rm -f "$W"/*
+timeout 60 env HEARTH_OUT="$W/gn" HEARTH_TIMELINE_INTERVAL=0.05 HEARTH_DUMP_AT_EXIT=off \
+    LD_PRELOAD="$LIB" "$TMP/growth" 5 8 50 >/dev/null 2>&1
+rc1=$?
+timeout 60 env HEARTH_OUT="$W/go" HEARTH_TIMELINE_INTERVAL=off HEARTH_DUMP_GROWTH=8M \
+    HEARTH_DUMP_AT_EXIT=off LD_PRELOAD="$LIB" "$TMP/growth" 5 8 50 >/dev/null 2>"$TMP/growth_off.err"
+rc2=$?
+if [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && [ -z "$(ls "$W"/*.heap.pb.gz 2>/dev/null)" ] &&
+    [ "$(grep -c '^hearth: HEARTH_DUMP_GROWTH=8M: the timeline is off' "$TMP/growth_off.err")" = 1 ]; then
+    ok dump_growth_off_writes_nothing_and_needs_the_timeline
+else
+    not_ok dump_growth_off_writes_nothing_and_needs_the_timeline \
+        "rc=$rc1/$rc2, $(ls "$W"); $(cat "$TMP/growth_off.err")"
+fi
+
 # Bad settings: one line each on stderr, defaults kept, the service runs.
 rm -f "$W"/*
 HEARTH_OUT="$W/x" HEARTH_ALLOC_RATE=lots HEARTH_SIGNAL=SIGBOGUS HEARTH_MAX_DEPTH=0 \
-    HEARTH_DUMP_INTERVAL=-3 HEARTH_SYMBOLIZE=maybe LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>"$TMP/bad.err"
+    HEARTH_DUMP_INTERVAL=-3 HEARTH_SYMBOLIZE=maybe HEARTH_DUMP_GROWTH=512k \
+    LD_PRELOAD="$LIB" "$TMP/fork" >/dev/null 2>"$TMP/bad.err"
 rc=$?
 lines=$(grep -c '^hearth: HEARTH_' "$TMP/bad.err")
-if [ $rc -eq 0 ] && [ "$lines" -eq 5 ] && all_valid "$W/x"; then
+if [ $rc -eq 0 ] && [ "$lines" -eq 6 ] && all_valid "$W/x"; then
     ok bad_settings_warn_once_each_and_keep_defaults
 else
     not_ok bad_settings_warn_once_each_and_keep_defaults "rc=$rc, $(cat "$TMP/bad.err")"
