@@ -184,6 +184,8 @@ void config_from_env(config *c)
             warn("HEARTH_DUMP_GROWTH", v, "not a byte count of at least 1M (0 = off)", "0 (off)");
         else if (n > 0 && c->timeline_interval_s <= 0)
             warn("HEARTH_DUMP_GROWTH", v, "the timeline is off (HEARTH_TIMELINE_INTERVAL), and its ticks watch the heap", "0 (off)");
+        else if (n > 0 && c->alloc_rate == 0)
+            warn("HEARTH_DUMP_GROWTH", v, "allocation sampling is off (HEARTH_ALLOC_RATE=0): no heap profile to write", "0 (off)");
         else
             c->dump_growth_bytes = n;
     }

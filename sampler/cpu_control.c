@@ -126,7 +126,7 @@ static void *drainer(void *arg)
 {
     uint32_t gen = (uint32_t)(uintptr_t)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
-    own_thread_name("hearth-cpu");
+    own_thread_begin("hearth-cpu");
     for (;;) {
         struct timespec ts = {0, DRAIN_NS};
         nanosleep(&ts, NULL);

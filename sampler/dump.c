@@ -363,7 +363,7 @@ static void *dump_thread(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
-    own_thread_name("hearth-dump");
+    own_thread_begin("hearth-dump");
     double interval = hearth_g.cfg.dump_interval_s;
     int timeout = interval > 0 ? (int)(interval * 1000 + 0.5) : -1;
     if (interval > 0 && timeout < 1)

@@ -264,7 +264,7 @@ static bool wait_client(void *ctx, int64_t ns)
 static void *worker_main(void *arg)
 {
     heap_internal_begin(); /* this thread's allocations are the sampler's */
-    own_thread_name("hearth-http-w");
+    own_thread_begin("hearth-http-w");
     conn_state *st = arg;
     pprof_serve(&st->reply, &st->req);
     atomic_fetch_sub(&n_slow, 1);
@@ -370,7 +370,7 @@ static void *server_main(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* libmicrohttpd's allocations are the sampler's */
-    own_thread_name("hearth-http");
+    own_thread_begin("hearth-http");
     if (mhd_load()) {
         close(listen_fd);
         return NULL;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "timeline_counters.h"
+
 int own_thread_start(void *(*fn)(void *), void *arg)
 {
     pthread_t th;
@@ -23,9 +25,10 @@ int own_thread_start(void *(*fn)(void *), void *arg)
     return rc;
 }
 
-void own_thread_name(const char *name)
+void own_thread_begin(const char *name)
 {
     pthread_setname_np(pthread_self(), name);
+    tl_counters_mark_own();
 }
 
 void own_say(const char *fmt, ...)

@@ -13,11 +13,14 @@
  * turn inherit the mask). Returns 0 or pthread_create's error number. */
 int own_thread_start(void *(*fn)(void *), void *arg);
 
-/* Names the calling thread (hearth-dump, ...). Each thread names itself:
- * one prctl on its own time, where naming it from the starting thread
- * cost that thread (the service's, at start or in a forked child) an open,
- * a write and a close of /proc/self/task/TID/comm. */
-void own_thread_name(const char *name);
+/* Called first by each of the sampler's threads. Names it (hearth-dump,
+ * ...): one prctl on its own time, where naming it from the starting
+ * thread cost that thread (the service's, at start or in a forked child)
+ * an open, a write and a close of /proc/self/task/TID/comm. And marks its
+ * heap blocks as the sampler's in the timeline's counters, so that
+ * HEARTH_DUMP_GROWTH watches the service's heap and not, say, a dump's
+ * symbol tables (tens of MiB for a while with HEARTH_SYMBOLIZE=full). */
+void own_thread_begin(const char *name);
 
 /* One line on stderr, written with one write(2) and no stdio: "hearth: ..."
  * messages from inside someone else's process. The newline is added. */

@@ -3,14 +3,14 @@
  * through pthread_create (threads_create.c) is entered here before it
  * starts; when it starts it records its stack bounds for the signal
  * handler and arms its CPU timer if a profile runs; on exit it deletes the
- * timer and frees its entry. The registry is a fixed array (THREADS_MAX entries, ~330 bytes
- * each, 1.3 MB in BSS) under one mutex, and every scan stops at the
- * highest entry ever used: the pages above it stay untouched and cost
+ * timer and frees its entry. The registry is a fixed array (THREADS_MAX
+ * entries, ~330 bytes each, 1.3 MB in BSS) under one mutex, and every
+ * scan stops at registry_top: the pages above it stay untouched and cost
  * nothing, where reading them all cost a forked child ~330 page faults
- * (+0.3 ms a fork). Thread
- * creation and exit are rare next to allocations and never happen in
- * signal context. The creating stack is kept because a Go-style
- * /threadcreate profile is built from it.
+ * (+0.35 ms a fork; BENCHMARKS.md, "fork"). Thread creation and exit are
+ * rare next to allocations and never happen in signal context. The
+ * creating stack is kept because a Go-style /threadcreate profile is
+ * built from it.
  */
 #include "threads.h"
 
@@ -34,7 +34,8 @@ __thread thread_self hearth_thread __attribute__((tls_model("initial-exec")));
 #define EXITED_MAX 256
 
 /* The registry and the exited ring: under threads_lock. Entries at and
- * above registry_top have never been used. */
+ * above registry_top are free: never used, or freed in a forked child
+ * (entry_alloc clears an entry before use either way). */
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static thread_entry registry[THREADS_MAX];
 static uint32_t registry_top;
@@ -42,7 +43,7 @@ static struct {
     pid_t tid;
     char name[THREADS_NAME];
 } exited[EXITED_MAX];
-static uint32_t exited_next; /* entries written; the ring holds the last EXITED_MAX */
+static uint64_t exited_next; /* entries written; the ring holds the last EXITED_MAX */
 static _Atomic uint64_t n_created, n_untracked, n_exits;
 
 void threads_self_init(void)
@@ -141,7 +142,7 @@ void threads_exited(thread_entry *e)
     if (e->armed) {
         /* Profiled: keep the name for samples not yet drained. */
         bool found;
-        uint32_t k = exited_next++ % EXITED_MAX;
+        uint32_t k = (uint32_t)(exited_next++ % EXITED_MAX);
         exited[k].tid = e->tid;
         comm_of(e->tid, exited[k].name, &found);
         if (!found)
@@ -219,7 +220,7 @@ void threads_name(pid_t tid, char out[THREADS_NAME])
     if (found)
         return;
     pthread_mutex_lock(&threads_lock);
-    uint32_t n = exited_next < EXITED_MAX ? exited_next : EXITED_MAX;
+    uint32_t n = exited_next < EXITED_MAX ? (uint32_t)exited_next : EXITED_MAX;
     for (uint32_t i = 0; i < n && !found; i++)
         if (exited[i].tid == tid) {
             memcpy(out, exited[i].name, THREADS_NAME);

@@ -58,6 +58,13 @@ static void say(const char *msg)
     (void)!write(2, msg, strlen(msg));
 }
 
+/* What else a message that turns the timeline's heap counts off turns
+ * off: growth dumps are watched at its ticks. */
+static const char *growth_too(void)
+{
+    return hearth_g.cfg.dump_growth_bytes ? " (so is HEARTH_DUMP_GROWTH)" : "";
+}
+
 static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
@@ -101,8 +108,8 @@ static int open_file(void)
     }
     if (fd < 0) {
         char msg[CONFIG_PATH_MAX + 160];
-        snprintf(msg, sizeof msg, "hearth: %s: cannot create the timeline: %s; the timeline is off\n",
-                 path, strerror(errno));
+        snprintf(msg, sizeof msg, "hearth: %s: cannot create the timeline: %s; the timeline is off%s\n",
+                 path, strerror(errno), growth_too());
         say(msg);
         return -1;
     }
@@ -211,8 +218,9 @@ static void on_dl_change(int opened, const char *name)
     timeline_event(opened ? "dlopen" : "dlclose", name);
 }
 
-/* Writes one tick; returns the in-use heap bytes it wrote, or -1 when
- * unknown. */
+/* Writes one tick; returns the in-use heap bytes of the service's threads
+ * (the tick's heap column less what the sampler's own threads hold), or
+ * -1 when unknown. */
 static int64_t tick(void)
 {
     pthread_mutex_lock(&R.tick_lock);
@@ -222,8 +230,9 @@ static int64_t tick(void)
         return -1;
     }
     timeline_tick t;
-    tl_totals c;
-    tl_counters_sum(&c, ++R.ticks);
+    tl_totals c, own;
+    tl_counters_sum(&c, &own, ++R.ticks);
+    int64_t service = -1;
     t.t_s = now_s();
     if (R.layout_ok) {
         /* Another thread's free can be seen before the matching malloc's
@@ -231,6 +240,9 @@ static int64_t tick(void)
         int64_t bytes = (int64_t)(c.alloc_bytes - c.free_bytes);
         int64_t objs = (int64_t)(c.alloc_objects - c.free_objects);
         t.v[TL_HEAP_BYTES] = bytes > 0 ? bytes : 0;
+        service = bytes - (int64_t)(own.alloc_bytes - own.free_bytes);
+        if (service < 0)
+            service = 0;
         t.v[TL_HEAP_OBJECTS] = objs > 0 ? objs : 0;
         t.v[TL_ALLOC_BYTES] = (int64_t)(c.alloc_bytes & INT64_MAX);
         t.v[TL_ALLOC_OBJECTS] = (int64_t)(c.alloc_objects & INT64_MAX);
@@ -254,14 +266,14 @@ static int64_t tick(void)
         event_to(fd, "counters_shared", "more live threads than counter slots; heap counts may be low");
     }
     pthread_mutex_unlock(&R.tick_lock);
-    return t.v[TL_HEAP_BYTES];
+    return service;
 }
 
 static void *ticker(void *arg)
 {
     (void)arg;
     heap_internal_begin(); /* this thread's allocations are ours */
-    own_thread_name("hearth-timeline");
+    own_thread_begin("hearth-timeline");
     int64_t step = (int64_t)(R.interval_s * 1e9);
     int64_t next = clock_ns(CLOCK_MONOTONIC);
     for (;;) {
@@ -283,7 +295,10 @@ static void *ticker(void *arg)
 static int start_ticker(void)
 {
     if (own_thread_start(ticker, NULL)) {
-        say("hearth: cannot start the timeline thread; the timeline is off\n");
+        char msg[160];
+        snprintf(msg, sizeof msg, "hearth: cannot start the timeline thread; the timeline is off%s\n",
+                 growth_too());
+        say(msg);
         atomic_store(&R.on, 0);
         return -1;
     }
@@ -349,10 +364,13 @@ void timeline_start(void)
     R.start_mono_ns = clock_ns(CLOCK_MONOTONIC);
     R.start_unix_ns = clock_ns(CLOCK_REALTIME);
     R.layout_ok = tl_counters_layout_ok();
-    if (!R.layout_ok)
-        say(hearth_g.cfg.dump_growth_bytes
-                ? "hearth: the allocator's block headers are not glibc's; the timeline has no heap counts and HEARTH_DUMP_GROWTH is off\n"
-                : "hearth: the allocator's block headers are not glibc's; the timeline has no heap counts\n");
+    if (!R.layout_ok) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "hearth: the allocator's block headers are not glibc's; the timeline has no heap counts%s\n",
+                 growth_too());
+        say(msg);
+    }
     atomic_store(&R.on, 1);
     /* The start state of the loaded objects, so the first tick reports
      * only what changed after it. */

@@ -37,6 +37,7 @@ static tl_slot overflow_slot;
 static uint32_t high_water;      /* slots[0..high_water) have been used */
 static uint32_t next_hint;       /* where the next free-slot search starts */
 static tl_totals retired;        /* counts of folded slots, chunk bytes */
+static tl_totals retired_own;    /* the part of retired from own slots */
 static _Atomic uint64_t overflowed;
 static pthread_key_t exit_key;
 static bool have_key;
@@ -75,6 +76,7 @@ tl_slot *tl_counters_register(void)
         __atomic_store_n(&s->alloc_objects, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&s->free_chunk, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&s->free_objects, 0, __ATOMIC_RELAXED);
+        atomic_store_explicit(&s->own, 0, memory_order_relaxed);
         atomic_store_explicit(&s->state, TL_SLOT_LIVE, memory_order_relaxed);
     }
     pthread_mutex_unlock(&reg_lock);
@@ -97,28 +99,50 @@ static void add_slot(tl_totals *t, tl_slot *s)
     t->free_objects += __atomic_load_n(&s->free_objects, __ATOMIC_RELAXED);
 }
 
-void tl_counters_sum(tl_totals *out, uint32_t tick)
+/* Chunk bytes to usable bytes: 8 per block (tl_block_chunk_h). */
+static void to_usable(tl_totals *t)
+{
+    t->alloc_bytes -= 8 * t->alloc_objects;
+    t->free_bytes -= 8 * t->free_objects;
+}
+
+void tl_counters_sum(tl_totals *out, tl_totals *own, uint32_t tick)
 {
     atomic_store(&current_tick, tick);
+    tl_totals mine;
     pthread_mutex_lock(&reg_lock);
     *out = retired;
+    mine = retired_own;
     add_slot(out, &overflow_slot);
     for (uint32_t i = 0; i < high_water; i++) {
         tl_slot *s = &slots[i];
         uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
         if (st == TL_SLOT_FREE)
             continue;
+        bool is_own = atomic_load_explicit(&s->own, memory_order_relaxed);
         if (st == TL_SLOT_EXITED &&
             tick - atomic_load_explicit(&s->exit_tick, memory_order_relaxed) >= 2) {
             add_slot(&retired, s);
+            if (is_own)
+                add_slot(&retired_own, s);
             atomic_store_explicit(&s->state, TL_SLOT_FREE, memory_order_relaxed);
         }
         add_slot(out, s);
+        if (is_own)
+            add_slot(&mine, s);
     }
     pthread_mutex_unlock(&reg_lock);
-    /* Chunk bytes to usable bytes: 8 per block (tl_block_chunk_h). */
-    out->alloc_bytes -= 8 * out->alloc_objects;
-    out->free_bytes -= 8 * out->free_objects;
+    to_usable(out);
+    to_usable(&mine);
+    if (own)
+        *own = mine;
+}
+
+void tl_counters_mark_own(void)
+{
+    tl_slot *s = tl_self();
+    if (s != &overflow_slot)
+        atomic_store_explicit(&s->own, 1, memory_order_relaxed);
 }
 
 bool tl_counters_layout_ok(void)
@@ -170,6 +194,8 @@ void tl_counters_fork_child(void)
         if (s == self || atomic_load(&s->state) == TL_SLOT_FREE)
             continue;
         add_slot(&retired, s);
+        if (atomic_load(&s->own))
+            add_slot(&retired_own, s);
         atomic_store(&s->state, TL_SLOT_FREE);
     }
 }

@@ -26,6 +26,7 @@ typedef struct tl_slot {
     uint64_t alloc_chunk, alloc_objects, free_chunk, free_objects;
     _Atomic uint32_t state;  /* TL_SLOT_*; see timeline_counters.c */
     _Atomic uint32_t exit_tick;
+    _Atomic uint32_t own;    /* the thread is one of the sampler's */
 } __attribute__((aligned(64))) tl_slot;
 
 /* The calling thread's slot; NULL until its first counted call. */
@@ -113,10 +114,18 @@ typedef struct tl_totals {
 } tl_totals;
 
 /* Sums every slot and the retired total, in usable bytes (as
- * malloc_usable_size counts them) and blocks; slots of threads that exited at
- * least two ticks ago (tick = the caller's tick number) are folded into
- * the retired total and freed. Ticker thread only. */
-void tl_counters_sum(tl_totals *out, uint32_t tick);
+ * malloc_usable_size counts them) and blocks, into out, and the part of
+ * it counted on the sampler's own threads into own (when not NULL);
+ * slots of threads that exited at least two ticks ago (tick = the
+ * caller's tick number) are folded into the retired totals and freed.
+ * Ticker thread only. */
+void tl_counters_sum(tl_totals *out, tl_totals *own, uint32_t tick);
+
+/* The calling thread is one of the sampler's: its counts go to the own
+ * part of tl_counters_sum too. A block one thread allocates and another
+ * frees moves between the parts; the sampler's threads do not free the
+ * service's blocks, nor the service theirs. */
+void tl_counters_mark_own(void);
 
 /* Whether glibc's chunk header reads as tl_block_bytes assumes (checked
  * once on blocks of known sizes). False: the heap columns are not written. */

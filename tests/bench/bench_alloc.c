@@ -469,6 +469,10 @@ static int cmd_forks(int argc, char **argv)
 {
     long n = atol(argv[0]);
     int exec = argc > 1 && !strcmp(argv[1], "exec");
+    if (argc > 1 && !exec) {
+        fprintf(stderr, "bench_alloc: forks: the second argument can only be exec: %s\n", argv[1]);
+        return 2;
+    }
     if (n <= 0) {
         fprintf(stderr, "bench_alloc: forks: not a positive count: %s\n", argv[0]);
         return 2;

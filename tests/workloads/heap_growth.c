@@ -2,12 +2,16 @@
  * A heap that only grows: STEPS times, MIB MiB more kept live at
  * grow_site, MS milliseconds apart, then a pause of 4*MS before exit (so
  * the last step is seen by a tick). For HEARTH_DUMP_GROWTH: usage
- * heap_growth STEPS MIB MS.
+ * heap_growth STEPS MIB MS [signal]. With "signal", the process also sends
+ * itself the dump signal (SIGUSR2) 2*MS after the first step: a dump whose
+ * own memory must not count as the service's growth.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void pause_ms(long ms)
 {
@@ -29,7 +33,7 @@ __attribute__((noinline)) static void grow_site(void **keep, int n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "signal")))
         return 2;
     int steps = atoi(argv[1]), mib = atoi(argv[2]);
     long ms = atol(argv[3]);
@@ -41,6 +45,10 @@ int main(int argc, char **argv)
     for (int s = 0; s < steps; s++) {
         grow_site(keep + (size_t)s * mib * 16, mib * 16);
         pause_ms(ms);
+        if (s == 0 && argc == 5) {
+            pause_ms(ms);
+            kill(getpid(), SIGUSR2);
+        }
     }
     pause_ms(4 * ms);
     printf("heap_growth: %d MiB kept\n", steps * mib);
