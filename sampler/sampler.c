@@ -17,6 +17,7 @@
 #include "http.h"
 #include "sampler.h"
 #include "timeline.h"
+#include "timeline_counters.h"
 #include "unwind.h"
 
 /* See sampler.h: written by sampler_init before heap_on is published. */
@@ -52,6 +53,12 @@ static void fork_child(void)
     /* libunwind's locks (its memory pool, taken by a thread's first walk)
      * may have been held by a thread that is not in the child. */
     unwind_libunwind_retire();
+    /* The heap counters' registry, first and whether or not the timeline
+     * is on (the hooks count either way): a thread the child starts, its
+     * dump thread among them, registers a counter slot at its first
+     * malloc, and must find the registry's lock free (a parent's thread
+     * may have held it at the fork) and the parent's slots folded. */
+    tl_counters_fork_child();
     dump_fork_child();
 }
 
@@ -94,13 +101,14 @@ int sampler_init(void)
     dump_start();
     atexit(at_exit);
     /* The order of the fork handlers matters: the thread registry's (from
-     * cpu_init) must reset its lock in a child before the dump thread and
-     * the timeline's ticker are started again there. The timeline then
-     * starts before a CPU profile of the whole run, so it records the
-     * profile's start. */
+     * cpu_init) and the timeline's (timeline_start: its locks, which the
+     * dump thread's events take) must reset their locks in a child before
+     * the dump thread is started again there. The timeline then starts
+     * before a CPU profile of the whole run, so it records the profile's
+     * start. */
     cpu_init();
-    pthread_atfork(NULL, NULL, dump_fork_child_start);
     timeline_start();
+    pthread_atfork(NULL, NULL, dump_fork_child_start);
     if (hearth_g.cfg.cpu)
         cpu_start(0, "HEARTH_CPU");
     http_start();

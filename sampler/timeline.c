@@ -162,10 +162,10 @@ static bool still_ours(int fd)
     if (fstat(fd, &st) == 0 && st.st_dev == R.dev && st.st_ino == R.ino)
         return true;
     if (atomic_exchange(&R.on, 0)) {
-        char msg[CONFIG_PATH_MAX + 160];
+        char msg[CONFIG_PATH_MAX + 256];
         snprintf(msg, sizeof msg,
-                 "hearth: %s: the program closed the timeline's descriptor; the timeline is off\n",
-                 R.path);
+                 "hearth: %s: the program closed the timeline's descriptor; the timeline is off%s\n",
+                 R.path, growth_too());
         say(msg);
     }
     return false;
@@ -324,7 +324,8 @@ static void fork_child(void)
 {
     pthread_mutex_init(&R.open_lock, NULL);
     pthread_mutex_init(&R.tick_lock, NULL);
-    tl_counters_fork_child();
+    /* The heap counters were reset by the sampler's own child handler,
+     * which runs first. */
     if (!atomic_load(&R.on))
         return;
     /* The parent's atfork handler cannot know the child's pid; the child

@@ -88,15 +88,27 @@ tl_slot *tl_counters_register(void)
     return s;
 }
 
-/* Adds a slot's counts (chunk bytes) to t. Relaxed loads: the owner's
+/* A slot's counts (chunk bytes), read once. Relaxed loads: the owner's
  * single-instruction adds are never seen torn, and a count that is one
- * operation behind is fine for a tick. */
-static void add_slot(tl_totals *t, tl_slot *s)
+ * operation behind is fine for a tick. One read serves every total it
+ * goes to, so that the own part never holds what the whole does not. */
+static tl_totals read_slot(tl_slot *s)
 {
-    t->alloc_bytes += __atomic_load_n(&s->alloc_chunk, __ATOMIC_RELAXED);
-    t->alloc_objects += __atomic_load_n(&s->alloc_objects, __ATOMIC_RELAXED);
-    t->free_bytes += __atomic_load_n(&s->free_chunk, __ATOMIC_RELAXED);
-    t->free_objects += __atomic_load_n(&s->free_objects, __ATOMIC_RELAXED);
+    tl_totals t = {
+        __atomic_load_n(&s->alloc_chunk, __ATOMIC_RELAXED),
+        __atomic_load_n(&s->alloc_objects, __ATOMIC_RELAXED),
+        __atomic_load_n(&s->free_chunk, __ATOMIC_RELAXED),
+        __atomic_load_n(&s->free_objects, __ATOMIC_RELAXED),
+    };
+    return t;
+}
+
+static void add_to(tl_totals *t, const tl_totals *c)
+{
+    t->alloc_bytes += c->alloc_bytes;
+    t->alloc_objects += c->alloc_objects;
+    t->free_bytes += c->free_bytes;
+    t->free_objects += c->free_objects;
 }
 
 /* Chunk bytes to usable bytes: 8 per block (tl_block_chunk_h). */
@@ -113,23 +125,25 @@ void tl_counters_sum(tl_totals *out, tl_totals *own, uint32_t tick)
     pthread_mutex_lock(&reg_lock);
     *out = retired;
     mine = retired_own;
-    add_slot(out, &overflow_slot);
+    tl_totals c = read_slot(&overflow_slot);
+    add_to(out, &c);
     for (uint32_t i = 0; i < high_water; i++) {
         tl_slot *s = &slots[i];
         uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
         if (st == TL_SLOT_FREE)
             continue;
         bool is_own = atomic_load_explicit(&s->own, memory_order_relaxed);
+        c = read_slot(s);
         if (st == TL_SLOT_EXITED &&
             tick - atomic_load_explicit(&s->exit_tick, memory_order_relaxed) >= 2) {
-            add_slot(&retired, s);
+            add_to(&retired, &c);
             if (is_own)
-                add_slot(&retired_own, s);
+                add_to(&retired_own, &c);
             atomic_store_explicit(&s->state, TL_SLOT_FREE, memory_order_relaxed);
         }
-        add_slot(out, s);
+        add_to(out, &c);
         if (is_own)
-            add_slot(&mine, s);
+            add_to(&mine, &c);
     }
     pthread_mutex_unlock(&reg_lock);
     to_usable(out);
@@ -193,9 +207,10 @@ void tl_counters_fork_child(void)
         tl_slot *s = &slots[i];
         if (s == self || atomic_load(&s->state) == TL_SLOT_FREE)
             continue;
-        add_slot(&retired, s);
+        tl_totals c = read_slot(s);
+        add_to(&retired, &c);
         if (atomic_load(&s->own))
-            add_slot(&retired_own, s);
+            add_to(&retired_own, &c);
         atomic_store(&s->state, TL_SLOT_FREE);
     }
 }

@@ -122,9 +122,14 @@ typedef struct tl_totals {
 void tl_counters_sum(tl_totals *out, tl_totals *own, uint32_t tick);
 
 /* The calling thread is one of the sampler's: its counts go to the own
- * part of tl_counters_sum too. A block one thread allocates and another
- * frees moves between the parts; the sampler's threads do not free the
- * service's blocks, nor the service theirs. */
+ * part of tl_counters_sum too. The split is by thread, not by block: what
+ * the sampler allocates on a service thread (hearth_dump_heap, a CPU
+ * profile's unwind table built by hearth_cpu_start) counts as the
+ * service's, and a block of a cache shared by both (the symbolizer's,
+ * capped at 12 MiB; the unwind table's objects) that one part allocates
+ * and the other frees moves between the parts. Bounded by those caches;
+ * for growth dumps, which step by at least 1 MiB and usually by far more,
+ * that is close enough. */
 void tl_counters_mark_own(void);
 
 /* Whether glibc's chunk header reads as tl_block_bytes assumes (checked

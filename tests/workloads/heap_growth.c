@@ -3,8 +3,10 @@
  * grow_site, MS milliseconds apart, then a pause of 4*MS before exit (so
  * the last step is seen by a tick). For HEARTH_DUMP_GROWTH: usage
  * heap_growth STEPS MIB MS [signal]. With "signal", the process also sends
- * itself the dump signal (SIGUSR2) 2*MS after the first step: a dump whose
- * own memory must not count as the service's growth.
+ * itself the dump signal (SIGUSR2) 2*MS after the first step, a dump whose
+ * own memory must not count as the service's growth, and before it exits
+ * waits up to 20 s for $HEARTH_OUT.PID.2.heap.pb.gz (the first is the
+ * growth dump), so that exit never cuts that dump short.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +53,14 @@ int main(int argc, char **argv)
         }
     }
     pause_ms(4 * ms);
+    if (argc == 5) {
+        const char *prefix = getenv("HEARTH_OUT");
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%d.2.heap.pb.gz", prefix ? prefix : "./hearth",
+                 (int)getpid());
+        for (int i = 0; i < 2000 && access(path, F_OK) != 0; i++)
+            pause_ms(10);
+    }
     printf("heap_growth: %d MiB kept\n", steps * mib);
     return 0;
 }
