@@ -7,10 +7,10 @@
  * entries, ~330 bytes each, 1.3 MB in BSS) under one mutex, and every
  * scan stops at registry_top: the pages above it stay untouched and cost
  * nothing, where reading them all cost a forked child ~330 page faults
- * (+0.35 ms a fork; BENCHMARKS.md, "fork"). Thread creation and exit are
- * rare next to allocations and never happen in signal context. The
- * creating stack is kept because a Go-style /threadcreate profile is
- * built from it.
+ * (+0.35 ms a fork; BENCHMARKS.md, "the cost of a fork"). Thread
+ * creation and exit are rare next to allocations and never happen in
+ * signal context. The creating stack is kept because a Go-style
+ * /threadcreate profile is built from it.
  */
 #include "threads.h"
 
