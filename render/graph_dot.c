@@ -104,14 +104,39 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
     }
 }
 
+/*
+ * Profile text is cut to these many bytes in the graph, with an ellipsis:
+ * Graphviz 2.43 refuses a quoted string over 16 KiB (an escaped tooltip
+ * can be five times its text), and librsvg takes time quadratic in a
+ * text line's length to draw the report's PNG (a name of 16,000
+ * characters took 16 s, one of 100,000 never ended).
+ */
+#define DOT_LABEL_MAX 256
+#define DOT_TOOLTIP_MAX 1024
+
+/* dot_escape_n of at most cap bytes of s, cut at a character boundary and
+ * marked with an ellipsis. */
+static void dot_escape_cap(strbuf *out, const char *s, size_t n, int mode, size_t cap)
+{
+    if (n <= cap) {
+        dot_escape_n(out, s, n, mode);
+        return;
+    }
+    size_t k = cap;
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+        k--;
+    dot_escape_n(out, s, k, mode);
+    strbuf_puts(out, "\xe2\x80\xa6");
+}
+
 static void dot_escape(strbuf *out, const char *s)
 {
-    dot_escape_n(out, s, strlen(s), ESC_PLAIN);
+    dot_escape_cap(out, s, strlen(s), ESC_PLAIN, DOT_LABEL_MAX);
 }
 
 static void dot_escape_tooltip(strbuf *out, const char *s)
 {
-    dot_escape_n(out, s, strlen(s), ESC_TOOLTIP);
+    dot_escape_cap(out, s, strlen(s), ESC_TOOLTIP, DOT_TOOLTIP_MAX);
 }
 
 /* --- pprof's value formatting --- */
@@ -124,6 +149,15 @@ typedef struct fmt_ctx {
 static void fmt_value(char *buf, size_t n, const fmt_ctx *f, int64_t v)
 {
     units_label(buf, n, v, f->unit, f->out_unit);
+}
+
+/* A value as fmt_value writes it, escaped for a quoted DOT string: a unit
+ * units.c does not know is the profile's own text. */
+static void put_value(strbuf *out, const fmt_ctx *f, int64_t v, int mode)
+{
+    char buf[64];
+    fmt_value(buf, sizeof buf, f, v);
+    dot_escape_n(out, buf, strlen(buf), mode);
 }
 
 /* Percentage without pprof's padding. */
@@ -226,13 +260,13 @@ static void write_legend(strbuf *out, const graph *g, const graph_report *r,
     const char *first_end = memchr(lines.buf, '\n', lines.len);
     size_t first_len = first_end ? (size_t)(first_end - lines.buf) : lines.len;
     strbuf_puts(out, "subgraph cluster_L { \"");
-    dot_escape_n(out, lines.buf, first_len, ESC_PLAIN);
+    dot_escape_cap(out, lines.buf, first_len, ESC_PLAIN, DOT_LABEL_MAX);
     strbuf_puts(out, "\" [shape=box fontsize=16 label=\"");
     /* Lines are left-justified: each ends with "\l". */
     size_t start = 0;
     for (size_t i = 0; i < lines.len; i++)
         if (lines.buf[i] == '\n') {
-            dot_escape_n(out, lines.buf + start, i - start, ESC_PLAIN);
+            dot_escape_cap(out, lines.buf + start, i - start, ESC_PLAIN, DOT_LABEL_MAX);
             strbuf_puts(out, "\\l");
             start = i + 1;
         }
@@ -256,7 +290,8 @@ static void multiline_name(strbuf *out, const graph_node *n)
     size_t addr_end = n->func_len ? n->func_off : n->rest_off;
     if (addr_end > 0) {
         /* The address part, without the space after it. */
-        dot_escape_n(out, n->name, addr_end - (n->name[addr_end - 1] == ' '), ESC_PLAIN);
+        dot_escape_cap(out, n->name, addr_end - (n->name[addr_end - 1] == ' '), ESC_PLAIN,
+                       DOT_LABEL_MAX);
         strbuf_puts(out, "\\n");
     }
     if (n->func_len) {
@@ -264,7 +299,7 @@ static void multiline_name(strbuf *out, const graph_node *n)
         strbuf_init(&s);
         strbuf_init(&e);
         graph_name_shorten(&s, n->name + n->func_off, n->func_len);
-        dot_escape_n(&e, s.buf ? s.buf : "", s.len, ESC_PLAIN);
+        dot_escape_cap(&e, s.buf ? s.buf : "", s.len, ESC_PLAIN, DOT_LABEL_MAX);
         for (size_t i = 0; i < e.len; i++) {
             if (e.buf[i] == ':' && i + 1 < e.len && e.buf[i + 1] == ':') {
                 strbuf_puts(out, "\\n");
@@ -295,23 +330,24 @@ static void multiline_name(strbuf *out, const graph_node *n)
 static void write_node(strbuf *out, const graph_node *n, uint32_t id, double max_flat,
                        const fmt_ctx *f)
 {
-    char flat[64], cum[64], pct[32];
-    fmt_value(flat, sizeof flat, f, n->flat);
+    char pct[32];
     strbuf_printf(out, "N%u [label=\"", id);
     multiline_name(out, n);
     if (n->flat != 0) {
         fmt_percent(pct, sizeof pct, f, n->flat);
-        strbuf_printf(out, "%s (%s)", flat, pct);
+        put_value(out, f, n->flat, ESC_PLAIN);
+        strbuf_printf(out, " (%s)", pct);
     } else {
         strbuf_putc(out, '0');
     }
-    const char *cum_value = flat;
+    int64_t cum_value = n->flat;
     if (n->cum != n->flat) {
         strbuf_puts(out, n->flat != 0 ? "\\n" : " ");
-        fmt_value(cum, sizeof cum, f, n->cum);
         fmt_percent(pct, sizeof pct, f, n->cum);
-        strbuf_printf(out, "of %s (%s)", cum, pct);
-        cum_value = cum;
+        strbuf_puts(out, "of ");
+        put_value(out, f, n->cum, ESC_PLAIN);
+        strbuf_printf(out, " (%s)", pct);
+        cum_value = n->cum;
     }
     /* Font size from 8 to 24, growing with the square root of flat. */
     int font = 8;
@@ -324,7 +360,9 @@ static void write_node(strbuf *out, const graph_node *n, uint32_t id, double max
     graph_dot_color(bg, share, 1);
     strbuf_printf(out, "\" id=\"node%u\" fontsize=%d shape=box tooltip=\"", id, font);
     dot_escape_tooltip(out, n->name);
-    strbuf_printf(out, " (%s)\" color=\"%s\" fillcolor=\"%s\"]\n", cum_value, fg, bg);
+    strbuf_puts(out, " (");
+    put_value(out, f, cum_value, ESC_TOOLTIP);
+    strbuf_printf(out, ")\" color=\"%s\" fillcolor=\"%s\"]\n", fg, bg);
 }
 
 /* --- tags --- */
@@ -402,6 +440,22 @@ static size_t collapse_tags(tag_row *rows, size_t n, size_t count, bool flat,
     return count;
 }
 
+/* Ends a nodelet whose label is written, and draws its edge from `from`:
+ * the weight is its tooltip and the edge's label. */
+static void nodelet_rest(strbuf *out, const char *node, const char *from, int64_t w,
+                         const char *attr, const fmt_ctx *f)
+{
+    strbuf_printf(out, "\" id=\"%s\" fontsize=8 shape=box3d tooltip=\"", node);
+    put_value(out, f, w, ESC_TOOLTIP);
+    strbuf_printf(out, "\"]\n%s -> %s [label=\" ", from, node);
+    put_value(out, f, w, ESC_PLAIN);
+    strbuf_puts(out, "\" weight=100 tooltip=\"");
+    put_value(out, f, w, ESC_TOOLTIP);
+    strbuf_puts(out, "\" labeltooltip=\"");
+    put_value(out, f, w, ESC_TOOLTIP);
+    strbuf_printf(out, "\"%s]\n", attr);
+}
+
 /* Numeric tags of one label set, drawn under source ("N3" or "N3_0"). */
 static void numeric_nodelets(strbuf *out, const graph_tag *const *tags, size_t n_tags,
                              const char *labels, bool flat_tags, const char *source,
@@ -432,15 +486,12 @@ static void numeric_nodelets(strbuf *out, const graph_tag *const *tags, size_t n
         }
         if (w == 0)
             continue;
-        char weight[64];
-        fmt_value(weight, sizeof weight, f, w);
-        strbuf_printf(out, "N%s_%zu [label = \"", source, j);
+        char node[64], from[64];
+        snprintf(node, sizeof node, "N%s_%zu", source, j);
+        snprintf(from, sizeof from, "%s", source);
+        strbuf_printf(out, "%s [label = \"", node);
         dot_escape(out, rows[j].name);
-        strbuf_printf(out, "\" id=\"N%s_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
-                      source, j, weight);
-        strbuf_printf(out, "%s -> N%s_%zu [label=\" %s\" weight=100 tooltip=\"%s\" "
-                      "labeltooltip=\"%s\"%s]\n", source, source, j, weight, weight,
-                      weight, attr);
+        nodelet_rest(out, node, from, w, attr, f);
         (*drawn)++;
     }
     free(rows);
@@ -485,16 +536,14 @@ static bool write_nodelets(strbuf *out, graph *g, uint32_t node, uint32_t id,
         int64_t w = flat_tags ? rows[i].flat : rows[i].cum;
         if (w == 0)
             continue;
-        char weight[64], source[48];
-        fmt_value(weight, sizeof weight, f, w);
-        strbuf_printf(out, "N%u_%zu [label = \"", id, i);
-        dot_escape_n(out, rows[i].long_name, strlen(rows[i].long_name), ESC_KEEP_NL);
-        strbuf_printf(out, "\" id=\"N%u_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
-                      id, i, weight);
-        strbuf_printf(out, "N%u -> N%u_%zu [label=\" %s\" weight=100 tooltip=\"%s\" "
-                      "labeltooltip=\"%s\"]\n", id, id, i, weight, weight, weight);
-        drawn++;
+        char source[48], from[24];
         snprintf(source, sizeof source, "N%u_%zu", id, i);
+        snprintf(from, sizeof from, "N%u", id);
+        strbuf_printf(out, "%s [label = \"", source);
+        dot_escape_cap(out, rows[i].long_name, strlen(rows[i].long_name), ESC_KEEP_NL,
+                       DOT_LABEL_MAX);
+        nodelet_rest(out, source, from, w, "", f);
+        drawn++;
         numeric_nodelets(out, tags, n_tags, rows[i].long_name, flat_tags, source, unit,
                          f, &drawn);
     }
@@ -512,10 +561,10 @@ static bool write_nodelets(strbuf *out, graph *g, uint32_t node, uint32_t id,
 static void write_edge(strbuf *out, const graph *g, const graph_dedge *e,
                        bool src_nodelets, const fmt_ctx *f)
 {
-    char w[64], color[8];
-    fmt_value(w, sizeof w, f, e->weight);
-    strbuf_printf(out, "N%u -> N%u [label=\" %s%s\"", e->from + 1, e->to + 1, w,
-                  e->is_inline ? "\\n (inline)" : "");
+    char color[8];
+    strbuf_printf(out, "N%u -> N%u [label=\" ", e->from + 1, e->to + 1);
+    put_value(out, f, e->weight, ESC_PLAIN);
+    strbuf_printf(out, "%s\"", e->is_inline ? "\\n (inline)" : "");
     if (f->total != 0) {
         /* 128-bit products: weights are untrusted and may be near 2^63. */
         __int128 pw = (__int128)e->weight * 100 / f->total;
@@ -539,7 +588,9 @@ static void write_edge(strbuf *out, const graph *g, const graph_dedge *e,
     dot_escape_tooltip(&tip, g->nodes[g->drawn[e->from]].name);
     strbuf_puts(&tip, e->residual ? " ... " : " -> ");
     dot_escape_tooltip(&tip, g->nodes[g->drawn[e->to]].name);
-    strbuf_printf(&tip, " (%s)\"", w);
+    strbuf_puts(&tip, " (");
+    put_value(&tip, f, e->weight, ESC_TOOLTIP);
+    strbuf_puts(&tip, ")\"");
     if (tip.oom) {
         out->oom = true;
     } else {

@@ -345,6 +345,67 @@ else
     ok hostile/no_raw_markup_in_svg
 fi
 
+# A sample type whose unit is hostile (units.c shows a unit it does not
+# know as written, inside every value), and names of 100,000 characters
+# (Graphviz reads no quoted string over 16 KiB, and librsvg's time grows
+# with the square of a text line's length: the report's PNG never ended).
+cat >"$TMP/mkunit.py" <<'EOF'
+import sys
+exec(open(sys.argv[1]).read().split('strings = [')[0])
+strings = [b'']
+def s(x):
+    x = x.encode()
+    if x not in strings:
+        strings.append(x)
+    return strings.index(x)
+# argv[2]: the unit of one sample type, or "heap" for Go's four.
+types = [('space', sys.argv[2])]
+if sys.argv[2] == 'heap':
+    types = [('alloc_objects', 'count'), ('alloc_space', 'bytes'),
+             ('inuse_objects', 'count'), ('inuse_space', 'bytes')]
+prof = b''.join(field(1, field(1, s(t)) + field(2, s(u))) for t, u in types)
+prof += field(3, field(1, 1) + field(2, 0x1000) + field(3, 0x2000) + field(5, s('/bin/x')))
+for i, n in enumerate(['main', 'f' * 100000, 'g::' * 30000 + 'h']):
+    prof += field(5, field(1, i + 1) + field(2, s(n)) + field(3, s(n)) +
+                  field(4, s('/src/' + 'd' * 50000 + '.c')))
+    prof += field(4, field(1, i + 1) + field(2, 1) + field(3, 0x1100 + i) +
+                  field(4, field(1, i + 1) + field(2, 10)))
+for leaf, v in ((2, 100), (3, 50)):
+    prof += field(2, field(1, leaf) + field(1, 1) + b''.join(field(2, v) for _ in types))
+for x in strings:
+    prof += field(6, x)
+sys.stdout.buffer.write(prof)
+EOF
+python3 "$TMP/mkunit.py" "$TMP/mkhostile.py" 'u" URL="javascript:alert(1)" target="_top\' >"$H/unit.pb"
+python3 "$TMP/mkunit.py" "$TMP/mkhostile.py" heap >"$H/long.pb"
+if "$HEARTH" graph --format dot -o "$H/unit.dot" "$H/unit.pb" 2>"$H/err" &&
+    dot -Tcanon "$H/unit.dot" >/dev/null 2>"$H/dot.err" && [ ! -s "$H/dot.err" ] &&
+    "$HEARTH" graph -o "$H/unit.svg" "$H/unit.pb" 2>>"$H/err" &&
+    xmllint --noout "$H/unit.svg" 2>>"$H/err"; then
+    ok hostile/unit_and_long_names_give_dot_and_svg
+else
+    not_ok hostile/unit_and_long_names_give_dot_and_svg "$(cat "$H/err" "$H/dot.err" | head -n 3)"
+fi
+# The unit reads back inside the values, and makes no attribute of its own.
+if grep -qF 'label=" 100u\" URL=\"javascript:alert(1)\" target=\"_top\\"' "$H/unit.dot" &&
+    ! grep -q 'href="javascript' "$H/unit.svg" && ! grep -q ' URL="' "$H/unit.dot"; then
+    ok hostile/unit_is_escaped_text
+else
+    not_ok hostile/unit_is_escaped_text "$(grep -o 'label=" 100[^]]*' "$H/unit.dot" | head -n 2)"
+fi
+# Names are cut (with an ellipsis) well below Graphviz's limit.
+longest=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$H/unit.dot")
+if [ "$longest" -lt 8000 ] && grep -q 'ffff…' "$H/unit.dot"; then
+    ok hostile/long_names_are_cut
+else
+    not_ok hostile/long_names_are_cut "longest DOT line: $longest characters"
+fi
+if timeout 120 "$HEARTH" report -o "$H/long-report" "$H/long.pb" 2>"$H/err"; then
+    ok hostile/report_of_long_names_ends
+else
+    not_ok hostile/report_of_long_names_ends "exit $?: $(head -n 2 "$H/err")"
+fi
+
 # c. valgrind on renders that go through every part: tags (Go heap), a
 # base, a hostile profile, three formats.
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
