@@ -170,47 +170,49 @@ static int cmp_legend(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
+static int cmp_legend_key(const void *a, const void *b)
+{
+    return strcmp(((const legend_entry *)a)->key, ((const legend_entry *)b)->key);
+}
+
 /* The module palette's legend: the modules with the most value, by total
- * of their outermost frames (a module's frames nested in itself count once). */
+ * of their outermost frames (a module's frames nested in itself count once).
+ * One entry per such frame drawn, sorted by module and merged: a search of
+ * the modules seen for each frame was quadratic where each frame has a module
+ * of its own (an 0.8 MB folded file took 15 s). */
 static size_t legend_collect(legend_entry *out, size_t max, const calltree *t,
                              const layout *L)
 {
     size_t n = 0;
-    legend_entry *all = NULL;
-    size_t cap = 0;
+    legend_entry *all = malloc((L->n_drawn + 1) * sizeof *all);
+    if (!all)
+        return 0;
     for (size_t i = 1; i < t->n_nodes; i++) {
         if (!L->drawn[i])
             continue;
         const ct_frame *f = &t->frames[t->nodes[i].frame];
-        char key[96];
-        colors_module_key(key, sizeof key, f->name, f->module);
-        const ct_node *p = &t->nodes[t->nodes[i].parent];
+        legend_entry *e = &all[n];
+        colors_module_key(e->key, sizeof e->key, f->name, f->module);
         if (t->nodes[i].parent != 0) {
             char pkey[96];
-            const ct_frame *pf = &t->frames[p->frame];
+            const ct_frame *pf = &t->frames[t->nodes[t->nodes[i].parent].frame];
             colors_module_key(pkey, sizeof pkey, pf->name, pf->module);
-            if (!strcmp(pkey, key))
+            if (!strcmp(pkey, e->key))
                 continue;
         }
-        size_t j;
-        for (j = 0; j < n && strcmp(all[j].key, key); j++)
-            ;
-        if (j == n) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 32;
-                legend_entry *na = realloc(all, cap * sizeof *na);
-                if (!na)
-                    break;
-                all = na;
-            }
-            memcpy(all[n].key, key, sizeof key);
-            all[n++].total = 0;
-        }
-        all[j].total += t->nodes[i].total;
+        e->total = t->nodes[i].total;
+        n++;
     }
-    if (all)
-        qsort(all, n, sizeof *all, cmp_legend);
-    size_t k = n < max ? n : max;
+    qsort(all, n, sizeof *all, cmp_legend_key);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && !strcmp(all[m - 1].key, all[i].key))
+            all[m - 1].total += all[i].total;
+        else
+            all[m++] = all[i];
+    }
+    qsort(all, m, sizeof *all, cmp_legend);
+    size_t k = m < max ? m : max;
     if (k)
         memcpy(out, all, k * sizeof *out);
     free(all);

@@ -321,6 +321,37 @@ for js in "" --no-js; do
     [ "$got" = "$want" ] && ok "ids/${js:-js}" || not_ok "ids/${js:-js}" "got$got"
 done
 
+# The module palette's legend grows with the frames drawn, not with their
+# square: 4 times the frames, each of a module of its own, costs about 4
+# times the CPU (it was 16 times: a 0.8 MB file took 15 s). Best of three
+# runs each, in user CPU seconds.
+python3 - "$HEARTH" "$TMP/modules" >"$TMP/modules.out" 2>&1 <<'EOF'
+import os, resource, subprocess, sys
+hearth, d = sys.argv[1], sys.argv[2]
+os.makedirs(d, exist_ok=True)
+def cpu(lines):
+    f = '%s/m%d.folded' % (d, lines)
+    with open(f, 'w') as out:
+        for i in range(lines):
+            out.write(';'.join('m%d_%d' % (i, k) for k in range(20)) + ' 1\n')
+    best = None
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+        subprocess.run([hearth, 'flame', f, '--palette', 'module', '-o', f + '.svg'],
+                       check=True)
+        t = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+        best = t if best is None else min(best, t)
+    return best
+small, large = cpu(1500), cpu(6000)
+print('1500 lines %.3f s, 6000 lines %.3f s, ratio %.1f' % (small, large, large / max(small, 1e-3)))
+sys.exit(0 if large < 9 * max(small, 0.02) else 1)
+EOF
+if [ $? -eq 0 ]; then
+    ok "palette/module_legend_grows_linearly"
+else
+    not_ok "palette/module_legend_grows_linearly" "$(tail -n 2 "$TMP/modules.out")"
+fi
+
 # The output goes through a temporary file created with O_EXCL: symlinks
 # planted at the names the process would pick (exec keeps the shell's pid;
 # with and without the counter) are neither followed nor clobbered.
