@@ -14,9 +14,26 @@ static __thread char error_buf[ERROR_BUF_BYTES]
     __attribute__((tls_model("initial-exec")));
 static __thread int error_code __attribute__((tls_model("initial-exec")));
 
+/*
+ * A message is one line for a person, and often quotes the input it
+ * stopped at (a folded line, a name): control characters become '?', so
+ * that no input breaks the line or sends a terminal an escape sequence.
+ * C1 controls count too, as UTF-8 writes them (0xC2 0x80-0x9F).
+ */
+static void one_line(char *s)
+{
+    for (unsigned char *u = (unsigned char *)s; *u; u++) {
+        if (*u < 0x20 || *u == 0x7f)
+            *u = '?';
+        else if (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+            u[0] = u[1] = '?';
+    }
+}
+
 int hearth_error_vset(int code, const char *fmt, va_list ap)
 {
     vsnprintf(error_buf, sizeof error_buf, fmt, ap);
+    one_line(error_buf);
     error_code = code;
     return code;
 }
@@ -50,6 +67,7 @@ int hearth_error_wrap(int code, const char *fmt, ...)
     size_t m = strnlen(old, rest);
     memcpy(error_buf + n + 2, old, m);
     error_buf[n + 2 + m] = '\0';
+    one_line(error_buf);
     error_code = code;
     return code;
 }

@@ -12,6 +12,7 @@
 #include "../formats/pprof.h"
 #include "../formats/strbuf.h"
 #include "cli.h"
+#include "termtext.h"
 #include "units.h"
 
 static const char info_usage[] =
@@ -116,11 +117,15 @@ int cmd_info(int argc, char **argv)
     strbuf sb;
     strbuf_init(&sb);
     describe(&sb, p, kind == INPUT_FOLDED ? "folded stacks" : "pprof");
+    strbuf shown;
+    strbuf_init(&shown);
+    termtext_append(&shown, sb.buf ? sb.buf : "", sb.len, true);
     int status = EXIT_BAD_INPUT;
-    if (sb.oom)
+    if (sb.oom || shown.oom)
         fprintf(stderr, "hearth: %s: out of memory\n", argv[optind]);
     else
-        status = cli_write_output("-", sb.buf, sb.len) ? EXIT_BAD_INPUT : EXIT_OK;
+        status = cli_write_output("-", shown.buf, shown.len) ? EXIT_BAD_INPUT : EXIT_OK;
+    strbuf_fini(&shown);
     strbuf_fini(&sb);
     profile_destroy(p);
     return status;

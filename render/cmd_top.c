@@ -10,6 +10,7 @@
 #include "../formats/pprof.h"
 #include "cli.h"
 #include "prune.h"
+#include "termtext.h"
 #include "top.h"
 
 static const char top_usage[] =
@@ -105,7 +106,14 @@ int cmd_top(int argc, char **argv)
         strbuf_fini(&sb);
         goto out;
     }
-    status = cli_write_output("-", sb.buf, sb.len) ? EXIT_BAD_INPUT : EXIT_OK;
+    strbuf shown;
+    strbuf_init(&shown);
+    termtext_append(&shown, sb.buf ? sb.buf : "", sb.len, true);
+    if (shown.oom)
+        fprintf(stderr, "hearth: %s: out of memory\n", path);
+    else
+        status = cli_write_output("-", shown.buf, shown.len) ? EXIT_BAD_INPUT : EXIT_OK;
+    strbuf_fini(&shown);
     strbuf_fini(&sb);
 out:
     profile_destroy(p);

@@ -23,6 +23,8 @@
 #include "../formats/error.h"
 #include "../formats/folded.h"
 #include "../formats/pprof.h"
+#include "../formats/strbuf.h"
+#include "termtext.h"
 
 int cli_parse_size(const char *s, size_t *out)
 {
@@ -376,9 +378,19 @@ int cli_sample_index(const profile *p, const char *arg, const char *path)
         fprintf(stderr, "hearth: %s: profile has no sample types\n", name);
         return -1;
     }
-    fprintf(stderr, "hearth: %s: no sample type \"%s\"; it has:", name, arg);
-    for (size_t i = 0; i < p->n_sample_types; i++)
-        fprintf(stderr, " %s", profile_str(p, p->sample_types[i].type));
-    fputc('\n', stderr);
+    strbuf line;
+    strbuf_init(&line);
+    strbuf_printf(&line, "hearth: %s: no sample type \"%s\"; it has:", name, arg);
+    for (size_t i = 0; i < p->n_sample_types; i++) {
+        const char *type = profile_str(p, p->sample_types[i].type);
+        strbuf_putc(&line, ' ');
+        termtext_append(&line, type, strlen(type), false);
+    }
+    strbuf_putc(&line, '\n');
+    if (!line.oom)
+        fputs(line.buf, stderr);
+    else
+        fprintf(stderr, "hearth: %s: no sample type \"%s\"\n", name, arg);
+    strbuf_fini(&line);
     return -1;
 }

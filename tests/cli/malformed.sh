@@ -133,6 +133,40 @@ for n in truncated.pb.gz corrupt.pb.gz truncated.pb corrupt.pb; do
         not_ok "$n error names an offset" "$(cat "$TMP/stderr")"; fi
 done
 
+# Profile text reaches a terminal without control characters: an escape
+# sequence in a name would move the cursor, clear the screen or retitle
+# the window of whoever reads the table or the error.
+printf 'main;\033]0;title\007\033[2J;red\033[31m 10\nmain;cr\rFAKE\302\233x\377 5\n' >"$B/ansi.folded"
+python3 -c 'import sys; sys.stdout.write("a;b 1\n" * 200000 + "x \033]0;PWNED\007\033[2J\n")' \
+    >"$B/ansi_late.folded"
+cat >"$TMP/noctl.py" <<'EOF'
+import re, sys
+data = open(sys.argv[1], 'rb').read()
+lines = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+bad = re.findall(rb'[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]', data)
+text = data.decode('utf-8')  # fails on a byte that is not UTF-8
+if bad or (lines and data.count(b'\n') != lines):
+    sys.exit('control bytes %r, %d lines' % (bad[:4], data.count(b'\n')))
+EOF
+# tests/browser/mkpprof.mjs's hostile profile has them in its binary's name.
+node tests/browser/mkpprof.mjs hostile "$B/hostile.pb"
+for c in "top ansi.folded" "top hostile.pb" "info hostile.pb"; do
+    run "$TMP/stdout" "$TMP/stderr" ${c% *} "$B/${c#* }"
+    if [ "$rc" -eq 0 ] && python3 "$TMP/noctl.py" "$TMP/stdout" 2>"$TMP/why" &&
+        { [ "$c" != "top ansi.folded" ] || grep -q 'cr.FAKE.x.$' "$TMP/stdout"; }; then
+        ok "$c: names without control characters"
+    else
+        not_ok "$c: names without control characters" "exit $rc: $(cat "$TMP/why" "$TMP/stderr")"
+    fi
+done
+run "$TMP/stdout" "$TMP/stderr" info "$B/ansi_late.folded"
+if [ "$rc" -eq 1 ] && python3 "$TMP/noctl.py" "$TMP/stderr" 1 2>"$TMP/why" &&
+    grep -q ': line 200001: ' "$TMP/stderr"; then
+    ok "an error quoting a bad line has no control characters"
+else
+    not_ok "an error quoting a bad line has no control characters" "exit $rc: $(cat "$TMP/why")"
+fi
+
 # stdin is named <stdin>.
 run "$TMP/stdout" "$TMP/stderr" info - <"$B/empty"
 if [ "$rc" -eq 1 ] && one_line_naming "$TMP/stderr" "<stdin>"; then ok "info - (empty stdin)"; else
