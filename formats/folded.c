@@ -345,10 +345,13 @@ typedef struct fold_entry {
     int64_t value;
 } fold_entry;
 
+/* A name's ';' would read back as two frames (Rust's "<[u8; 32] as
+ * Debug>::fmt"): written as ':', as flamegraph.pl's stackcollapse scripts
+ * do; a line break would end the line. */
 static void put_frame(strbuf *b, const char *name)
 {
     for (const char *c = name; *c; c++)
-        strbuf_putc(b, (*c == '\n' || *c == '\r') ? ' ' : *c);
+        strbuf_putc(b, (*c == '\n' || *c == '\r') ? ' ' : *c == ';' ? ':' : *c);
 }
 
 /*

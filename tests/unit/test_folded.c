@@ -132,3 +132,28 @@ TEST(test_folded__newlines_in_names_cannot_break_lines)
     free(out);
     profile_destroy(p);
 }
+
+TEST(test_folded__semicolons_in_names_cannot_split_frames)
+{
+    profile *p = NULL;
+    REQUIRE(profile_create(&p) == 0);
+    profile_add_sample_type(p, "samples", "count");
+    int64_t fmain = profile_function_intern(p, "main", NULL, "", 0);
+    int64_t f = profile_function_intern(p, "<[u8; 32] as core::fmt::Debug>::fmt", NULL, "", 0);
+    profile_line lm = {(uint64_t)fmain, 0, 0}, lf = {(uint64_t)f, 0, 0};
+    uint64_t stack[] = {(uint64_t)profile_add_location(p, 0, 0, &lf, 1),
+                        (uint64_t)profile_add_location(p, 0, 0, &lm, 1)};
+    int64_t v = 7;
+    profile_add_sample(p, stack, 2, &v, 1, NULL, 0);
+    char *out = fold(p);
+    CHECK_EQ_STR(out, "main;<[u8: 32] as core::fmt::Debug>::fmt 7\n");
+    /* And it reads back as the same two frames. */
+    profile *q = out ? parse(out) : NULL;
+    if (q) {
+        CHECK_EQ_INT(q->n_samples, 1);
+        CHECK_EQ_INT(q->samples[0].n_locations, 2);
+    }
+    profile_destroy(q);
+    free(out);
+    profile_destroy(p);
+}
