@@ -427,7 +427,11 @@ int report_inputs_load(report_inputs *in, const char *const *paths, size_t n_pat
         if (add_timeline(in, timelines[i]))
             return -1;
     if (!in->n_profiles && !in->n_timelines) {
-        fputs("hearth report: no profiles or timelines among the inputs\n", stderr);
+        if (n_paths + n_timelines == 1)
+            fprintf(stderr, "hearth: %s: no profiles or timelines there\n",
+                    n_paths ? paths[0] : timelines[0]);
+        else
+            fputs("hearth report: no profiles or timelines among the inputs\n", stderr);
         return -1;
     }
     if (base && load_base(in, base, max_input))

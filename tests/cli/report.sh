@@ -109,6 +109,11 @@ st=$?
     [ ! -e "$TMP/out/bad" ] && ok base_must_be_a_heap_profile || not_ok base_must_be_a_heap_profile "exit $st: $(cat "$TMP/err")"
 "$HEARTH" report -o "$TMP/out/bad" >/dev/null 2>&1
 [ $? -eq 2 ] && ok no_inputs_is_usage || not_ok no_inputs_is_usage
+mkdir -p "$TMP/in/none"
+"$HEARTH" report "$TMP/in/none" -o "$TMP/out/bad" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^hearth: $TMP/in/none: no profiles" "$TMP/err" &&
+    [ ! -e "$TMP/out/bad" ] && ok empty_folder_is_named || not_ok empty_folder_is_named "exit $st: $(cat "$TMP/err")"
 "$HEARTH" report "$TMP/in/latest.pb" >/dev/null 2>&1
 [ $? -eq 2 ] && ok no_output_is_usage || not_ok no_output_is_usage
 
