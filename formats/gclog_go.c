@@ -9,6 +9,7 @@
  * after the heap sizes are optional (Go before 1.18 has no stacks or
  * globals). MB in the trace are MiB (the runtime shifts by 20).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +56,13 @@ static bool num(cur *c, double *out)
     /* Parse again with strtod for correct rounding of the decimal. */
     char tmp[48];
     size_t n = (size_t)(c->p - s);
-    if (n < sizeof tmp) {
-        memcpy(tmp, s, n);
-        tmp[n] = '\0';
-        v = strtod(tmp, NULL);
-    } else if (scale)
-        v /= scale;
+    if (n >= sizeof tmp) {
+        c->p = s;
+        return false;
+    }
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    v = strtod(tmp, NULL);
     *out = v;
     return true;
 }
@@ -84,6 +86,9 @@ static bool parse_at(timeline_gc *g, cur c)
         !num(&c, &h0) || !lit(&c, "->") || !num(&c, &h1) || !lit(&c, "->") || !num(&c, &h2) ||
         !lit(&c, " MB, ") || !num(&c, &goal) || !lit(&c, " MB goal"))
         return false;
+    if (!(id < 0x1p63) || !(pct <= INT_MAX) || !(h0 < 0x1p43) || !(h1 < 0x1p43) ||
+        !(h2 < 0x1p43) || !(goal < 0x1p43))
+        return false;
     memset(g, 0, sizeof *g);
     g->id = (int64_t)id;
     g->t_s = at;
@@ -104,13 +109,13 @@ static bool parse_at(timeline_gc *g, cur c)
     /* Optional tail: ", K MB stacks", ", L MB globals", ", N P", " (forced)". */
     for (;;) {
         if (lit(&c, ", ")) {
-            if (!num(&c, &v))
+            if (!num(&c, &v) || !(v < 0x1p43))
                 break;
             if (lit(&c, " MB stacks"))
                 g->stacks = mib(v);
             else if (lit(&c, " MB globals"))
                 g->globals = mib(v);
-            else if (lit(&c, " P"))
+            else if (v <= INT_MAX && lit(&c, " P"))
                 g->procs = (int)v;
             else
                 break;

@@ -95,7 +95,11 @@ static bool iso_time(const char *s, size_t n, int64_t *out)
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return false;
-    *out = ((int64_t)t - off) * 1000000000 + (int64_t)ms * 1000000;
+    int64_t ns;
+    if (__builtin_mul_overflow((int64_t)t - off, (int64_t)1000000000, &ns) ||
+        __builtin_add_overflow(ns, (int64_t)ms * 1000000, &ns))
+        return false;
+    *out = ns;
     return true;
 }
 
@@ -115,16 +119,20 @@ static void decoration(decor *d, const char *s, size_t n)
     double v;
     int64_t w;
     if (n >= 2 && s[n - 1] == 's' && s[n - 2] == 'm' && decimal(s, n - 2, &v)) {
-        if (v >= 1e11)
+        if (v >= 9e12) {
+            /* beyond int64 nanoseconds: not a time */
+        } else if (v >= 1e11)
             d->wall_ns = (int64_t)llround(v) * 1000000; /* exact below 2^53 ms */
         else
             d->has_uptime = true, d->uptime_s = v / 1e3;
     } else if (n >= 2 && s[n - 1] == 's' && s[n - 2] == 'n' && decimal(s, n - 2, &v)) {
-        if (v >= 1e17)
+        if (v >= 9e18) {
+            /* likewise */
+        } else if (v >= 1e17)
             d->wall_ns = (int64_t)strtoll(s, NULL, 10); /* beyond a double's 53 bits */
         else
             d->has_uptime = true, d->uptime_s = v / 1e9;
-    } else if (n >= 1 && s[n - 1] == 's' && decimal(s, n - 1, &v)) {
+    } else if (n >= 1 && s[n - 1] == 's' && decimal(s, n - 1, &v) && v < 1e9) {
         d->has_uptime = true;
         d->uptime_s = v;
     } else if (iso_time(s, n, &w)) {
@@ -183,6 +191,8 @@ static bool size_bytes(const char *s, size_t n, int64_t *out)
     }
     double v;
     if (!decimal(s, n - 1, &v))
+        return false;
+    if (!(v * mul < 0x1p63))
         return false;
     *out = (int64_t)llround(v * mul);
     return true;
@@ -304,10 +314,15 @@ int gclog_jvm_read(timeline *t, const char *buf, size_t len)
                 if (wall) {
                     if (!first_wall)
                         first_wall = wall;
-                    g.t_s = (double)(wall - first_wall) / 1e9;
+                    int64_t dw;
+                    g.t_s = __builtin_sub_overflow(wall, first_wall, &dw)
+                                ? ((double)wall - (double)first_wall) / 1e9
+                                : (double)dw / 1e9;
                 }
             } else if (wall && !t->start_unix_ns) {
-                t->start_unix_ns = wall - (int64_t)llround(d.uptime_s * 1e9);
+                int64_t start;
+                if (!__builtin_sub_overflow(wall, (int64_t)llround(d.uptime_s * 1e9), &start))
+                    t->start_unix_ns = start;
             }
             any_time |= has_time;
             if (timeline_add_gc(t, &g, kind, kind_len))
