@@ -14,19 +14,7 @@
 #include "../../formats/error.h"
 #include "../../formats/folded.h"
 #include "../../formats/pprof.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_folded: %s:%d: %s: ", __FILE__, __LINE__,    \
-                    #cond);                                                    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "fuzz.h"
 
 /* Sum of the only sample type; *overflow set when it does not fit. */
 static int64_t total_of(const profile *p, int *overflow)

@@ -19,21 +19,9 @@
 #include "../../formats/folded.h"
 #include "../../formats/legacy_cpu.h"
 #include "../../formats/pprof.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define LC "legacy cpu profile: "
-
-#define FUZZ_ASSERT(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_legacy_cpu: %s:%d: %s: ", __FILE__,          \
-                    __LINE__, #cond);                                          \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 static void check_failure(int rc, int detected, size_t size)
 {

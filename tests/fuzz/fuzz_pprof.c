@@ -14,8 +14,7 @@
 #include "../../formats/error.h"
 #include "../../formats/folded.h"
 #include "../../formats/pprof.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* Small enough that a 64 KiB gzip bomb hits it quickly; large enough for
  * any real profile in the corpus. */
@@ -23,17 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* At most this many sample types get a folded_write each. */
 #define FUZZ_MAX_FOLDS 4
-
-#define FUZZ_ASSERT(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_pprof: %s:%d: %s: ", __FILE__, __LINE__,     \
-                    #cond);                                                    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 /* A failure: a known code, the same code recorded, and one line that names
  * a field path or an offset. */

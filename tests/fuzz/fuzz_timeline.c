@@ -21,22 +21,10 @@
 
 #include "../../formats/error.h"
 #include "../../formats/timeline.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* timeline_detect looks at no more than this. */
 #define DETECT_BYTES ((size_t)1 << 16)
-
-#define FUZZ_ASSERT(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_timeline: %s:%d: %s: ", __FILE__, __LINE__,  \
-                    #cond);                                                    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 static size_t count_newlines(const uint8_t *data, size_t size)
 {
