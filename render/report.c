@@ -205,8 +205,13 @@ int report_run(const char *dir, const char *const *paths, size_t n_paths,
         fprintf(stderr, "hearth: %s\n", hearth_error_last());
         goto out;
     }
+    struct stat st;
     if (mkdir(dir, 0755) && errno != EEXIST) {
         fprintf(stderr, "hearth: %s: cannot create the folder: %s\n", dir, strerror(errno));
+        goto out;
+    }
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "hearth: %s: exists and is not a folder\n", dir);
         goto out;
     }
     if (remove_stale(dir, &doc))

@@ -114,6 +114,12 @@ mkdir -p "$TMP/in/none"
 st=$?
 [ $st -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^hearth: $TMP/in/none: no profiles" "$TMP/err" &&
     [ ! -e "$TMP/out/bad" ] && ok empty_folder_is_named || not_ok empty_folder_is_named "exit $st: $(cat "$TMP/err")"
+: >"$TMP/out/afile"
+"$HEARTH" report "$TMP/in/latest.pb" -o "$TMP/out/afile" 2>"$TMP/err"
+st=$?
+[ $st -eq 1 ] && [ "$(cat "$TMP/err")" = "hearth: $TMP/out/afile: exists and is not a folder" ] &&
+    [ ! -s "$TMP/out/afile" ] && [ ! -e "$TMP/out/afile.tar.gz" ] && ok output_that_is_a_file_is_named ||
+    not_ok output_that_is_a_file_is_named "exit $st: $(cat "$TMP/err")"
 "$HEARTH" report "$TMP/in/latest.pb" >/dev/null 2>&1
 [ $? -eq 2 ] && ok no_output_is_usage || not_ok no_output_is_usage
 
