@@ -323,7 +323,10 @@ static int read_sections(elf_image *e, const elf_src *s, const Elf64_Ehdr *eh)
                     size = ch.ch_size;
                 hearth_error_clear();
             }
-            e->debug_bytes += size;
+            /* Saturating: sizes are the file's claims, and a sum that wraps
+             * would slip under max_dwarf_input_bytes. */
+            e->debug_bytes = size > UINT64_MAX - e->debug_bytes ? UINT64_MAX
+                                                                : e->debug_bytes + size;
             if (section_name_is(shstr, shstr_len, x->sh_name, ".debug_info") && x->sh_size)
                 e->has_debug_info = true;
             if (section_name_is(shstr, shstr_len, x->sh_name, ".debug_line") && x->sh_size)
@@ -489,8 +492,9 @@ static int sym_cmp(const void *pa, const void *pb)
 /*
  * Sorts by sym_cmp's order: a stable radix sort of the address offsets
  * from the lowest, as many passes as their range needs, then each run of
- * one address (aliases: a few symbols) put largest first by insertion; the
- * radix passes keep table order within a run. libc's debug file (6,700
+ * one address (aliases: a few symbols) put largest first by qsort, which
+ * stays O(k log k) when a hostile table puts all k symbols at one address
+ * (insertion would be quadratic). libc's debug file (6,700
  * functions) took ~0.5 ms in the bottom-up merge sort used before, the
  * largest part of a first dump at a short program's exit; qsort, before
  * that, three times as long. qsort when there is no memory for the buffer.
@@ -533,14 +537,11 @@ static void sort_syms(elf_sym *a, size_t n)
     if (src != a)
         memcpy(a, src, n * sizeof *a);
     free(tmp);
-    for (size_t i = 1; i < n; i++) {
-        if (a[i].addr != a[i - 1].addr || a[i].size <= a[i - 1].size)
-            continue;
-        elf_sym x = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1].addr == x.addr && a[j - 1].size < x.size; j--)
-            a[j] = a[j - 1];
-        a[j] = x;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && a[j].addr == a[i].addr; j++)
+            ;
+        if (j - i > 1)
+            qsort(a + i, j - i, sizeof *a, sym_cmp);
     }
 }
 
