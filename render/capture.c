@@ -20,8 +20,11 @@
 #include "../formats/error.h"
 #include "../formats/pprof.h"
 #include "../formats/strbuf.h"
+#include "../formats/timeline.h"
 #include "cli.h"
 #include "fetch.h"
+
+#define CMDLINE_MAX ((size_t)64 << 10)
 
 typedef enum body_kind { BODY_PROFILE, BODY_TEXT, BODY_CMDLINE } body_kind;
 
@@ -69,8 +72,7 @@ static void now_rfc3339(char *buf, size_t n)
 static int split_url(capture *c, const char *url)
 {
     const char *hostp = strstr(url, "://") + 3;
-    const char *slash = strchr(hostp, '/');
-    size_t root_len = slash ? (size_t)(slash - url) : strlen(url);
+    size_t root_len = (size_t)(hostp - url) + strcspn(hostp, "/?#");
     c->root = strndup(url, root_len);
     const char *dp = strstr(url, "/debug/pprof");
     strbuf b;
@@ -78,7 +80,7 @@ static int split_url(capture *c, const char *url)
     if (dp)
         strbuf_append(&b, url, (size_t)(dp - url));
     else {
-        strbuf_puts(&b, url);
+        strbuf_append(&b, url, strcspn(url, "?#"));
         while (b.len && b.buf[b.len - 1] == '/')
             b.buf[--b.len] = 0;
     }
@@ -153,11 +155,26 @@ static int get(capture *c, const endpoint *e, const capture_options *o)
         /* Go joins os.Args with NULs; a service may end it with one. */
         while (len && (body[len - 1] == 0 || body[len - 1] == '\n'))
             len--;
+        /* report reads capture.txt with a 1 MiB limit. */
+        bool cut = len > CMDLINE_MAX;
         strbuf_puts(&c->meta_head, "cmdline: ");
-        put_line_text(&c->meta_head, (const char *)body, len, ' ');
+        put_line_text(&c->meta_head, (const char *)body, cut ? CMDLINE_MAX : len, ' ');
+        if (cut)
+            strbuf_puts(&c->meta_head, " ...");
         strbuf_putc(&c->meta_head, '\n');
         free(body);
         return write_meta(c);
+    }
+    if (e->kind == BODY_TEXT) {
+        /* A catch-all handler (Go's "/") answers 200 for any path: a body
+         * that is no timeline means the endpoint is not served. */
+        timeline *t;
+        if (timeline_read(&t, (const char *)body, len)) {
+            progress("capture: %s: not a timeline, skipped%s", url, "");
+            free(body);
+            return 0;
+        }
+        timeline_destroy(t);
     }
     if (e->kind == BODY_PROFILE) {
         /* A login page or an error served with status 200 is caught here,
@@ -225,11 +242,17 @@ int capture_run(const char *url, const char *dir, const capture_options *o)
     }
     char when[64];
     now_rfc3339(when, sizeof when);
+    char *shown = fetch_shown_name(c.base);
+    if (!shown) {
+        fputs("hearth: out of memory\n", stderr);
+        goto out;
+    }
     strbuf_puts(&c.meta_head, "url: ");
-    put_line_text(&c.meta_head, c.base, strlen(c.base), ' ');
+    put_line_text(&c.meta_head, shown, strlen(shown), ' ');
     strbuf_puts(&c.meta_head, "\nhost: ");
-    const char *h = strstr(c.root, "://") + 3;
-    put_line_text(&c.meta_head, h, strlen(h), ' ');
+    const char *h = strstr(shown, "://") + 3;
+    put_line_text(&c.meta_head, h, strcspn(h, "/"), ' ');
+    free(shown);
     strbuf_printf(&c.meta_head, "\ntime: %s\nseconds: %ld\n", when, o->cpu_seconds);
     if (write_meta(&c))
         goto out;

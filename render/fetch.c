@@ -38,7 +38,26 @@ static long url_seconds(const char *url)
     return 0;
 }
 
+char *fetch_shown_name(const char *path)
+{
+    if (!fetch_is_url(path))
+        return strdup(path);
+    const char *h = strstr(path, "://") + 3;
+    const char *end = h + strcspn(h, "/?#");
+    const char *at = memrchr(h, '@', (size_t)(end - h));
+    if (!at)
+        return strdup(path);
+    size_t pre = (size_t)(h - path), n = strlen(at + 1);
+    char *r = malloc(pre + n + 1);
+    if (r) {
+        memcpy(r, path, pre);
+        memcpy(r + pre, at + 1, n + 1);
+    }
+    return r;
+}
+
 typedef struct sink {
+    CURL *curl;
     int fd;
     size_t got, max_bytes;
     int err;            /* errno of a failed write, or -1 over the limit */
@@ -50,6 +69,17 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
     sink *s = arg;
     size_t len = size * n;
+    long status = 0;
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        /* An error page: only its start is kept, for the message. */
+        size_t k = sizeof s->first - 1 - s->n_first;
+        if (k > len)
+            k = len;
+        memcpy(s->first + s->n_first, data, k);
+        s->n_first += k;
+        return s->n_first < sizeof s->first - 1 ? len : 0;
+    }
     if (s->got + len > s->max_bytes) {
         s->err = -1;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
@@ -135,7 +165,7 @@ int fetch_url(const char *url, size_t max_bytes)
         close(fd);
         return hearth_error_set(HEARTH_ENOMEM, "out of memory");
     }
-    sink s = {.fd = fd, .max_bytes = max_bytes};
+    sink s = {.curl = c, .fd = fd, .max_bytes = max_bytes};
     char curl_err[CURL_ERROR_SIZE] = "";
     long timeout = 60 + url_seconds(url);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -184,7 +214,9 @@ int fetch_url(const char *url, size_t max_bytes)
     else if (s.err > 0)
         err = hearth_error_set(HEARTH_EFAIL, "cannot buffer the download: %s",
                                strerror(s.err));
-    else if (rc != CURLE_OK)
+    /* An error page stops at its first bytes (on_data): its status, not
+     * curl's write error, is what went wrong. */
+    else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && (status < 200 || status > 299)))
         err = hearth_error_set(HEARTH_EFAIL, "%s", *curl_err ? curl_err : curl_easy_strerror(rc));
     else if (status < 200 || status > 299) {
         char line[128];

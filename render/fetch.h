@@ -22,6 +22,14 @@ bool fetch_is_url(const char *path);
  */
 int fetch_url(const char *url, size_t max_bytes);
 
+/*
+ * The name an input is shown by in what hearth writes: a URL without its
+ * "user:password@" (curl sends those as Basic auth, and a report is made
+ * to be attached to a ticket), any other path as it is. malloc'd; NULL
+ * when out of memory.
+ */
+char *fetch_shown_name(const char *path);
+
 /* The HTTP status of the calling thread's last fetch_url (0 when no reply
  * came), so a caller can tell "not served" (404) from other failures. */
 long fetch_last_status(void);

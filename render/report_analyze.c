@@ -20,6 +20,7 @@
 #include "../formats/error.h"
 #include "../sampler/hearth.h"
 #include "calltree.h"
+#include "fetch.h"
 #include "nodes.h"
 #include "report_parts.h"
 #include "units.h"
@@ -569,8 +570,10 @@ static int what_was_profiled(report_doc *doc, report_inputs *in)
         rc = report_table_row(ti, c);
     }
     for (size_t i = 0; i < in->n_timelines && !rc; i++) {
-        const char *c[4] = {in->timelines[i], "timeline", "", ""};
-        rc = report_table_row(ti, c);
+        char *shown = fetch_shown_name(in->timelines[i]);
+        const char *c[4] = {shown, "timeline", "", ""};
+        rc = shown ? report_table_row(ti, c) : hearth_error_set(HEARTH_ENOMEM, "out of memory");
+        free(shown);
     }
     return rc;
 }

@@ -235,7 +235,13 @@ static int add_profile(report_profile **arr, size_t *n, const char *path,
     report_profile *r = &na[*n];
     memset(r, 0, sizeof *r);
     r->path = xstrdup(path);
-    r->name = xstrdup(fetch_is_url(path) ? path : report_base_name(path));
+    if (fetch_is_url(path)) {
+        char *shown = fetch_shown_name(path);
+        r->name = xstrdup(shown ? shown : "?");
+        free(shown);
+    } else {
+        r->name = xstrdup(report_base_name(path));
+    }
     r->p = p;
     r->kind = report_classify(p);
     r->time_ns = p->time_nanos;

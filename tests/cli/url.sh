@@ -64,6 +64,50 @@ fails connection_refused_names_url "^hearth: http://127.0.0.1:1/x.pb.gz: .*(refu
     flame "http://127.0.0.1:1/x.pb.gz" -o "$TMP/out.svg"
 fails not_a_profile_from_url "^hearth: $URL/status/200: " top "$URL/status/200"
 
+# An error page is not downloaded whole: its status is the message, even
+# when its body is over the input limit.
+fails http_404_with_a_large_body_gives_the_status "^hearth: $URL/big404/100000: HTTP status 404: not here x+\$" \
+    top --max-input 1000 "$URL/big404/100000"
+
+# A password in a URL is sent (curl: Basic auth) but never written into
+# what hearth makes: the report names the URL without it.
+AUTH_URL=http://alice:pw4711@127.0.0.1:$(cat "$TMP/port")
+if "$HEARTH" report "$AUTH_URL/p.pb.gz" -o "$TMP/rep" 2>"$TMP/err" &&
+    grep -q "127.0.0.1:$(cat "$TMP/port")/p.pb.gz" "$TMP/rep/summary.md" &&
+    ! grep -rq pw4711 "$TMP/rep" && ! gzip -dc "$TMP/rep.tar.gz" | grep -aq pw4711; then
+    ok report_leaves_the_urls_password_out
+else
+    not_ok report_leaves_the_urls_password_out "$(cat "$TMP/err"; grep -rl pw4711 "$TMP/rep")"
+fi
+
+# capture against a service whose "/" handler answers every path with 200
+# and a page (Go's http.HandleFunc("/", ...)) besides net/http/pprof's
+# endpoints, from a base URL with a
+# password and a query: the profiles it serves are kept, the page where
+# the timeline would be is skipped, no password is written down, the
+# query is not part of the endpoints' URLs, and a 2 MiB command line is
+# cut so that the report can read capture.txt.
+mkdir -p "$TMP/www2"
+for e in heap allocs goroutine threadcreate; do cp "$FIX/parca_query_profile1.pb.gz" "$TMP/www2/$e"; done
+# A command line of 2 MiB (capture.txt is read with a 1 MiB limit).
+python3 -c 'import sys; sys.stdout.write("service\0--port\08080\0" + "a" * (2 << 20))' >"$TMP/www2/cmdline"
+python3 tests/tools/static_server.py "$TMP/www2" s3cret catchall >"$TMP/port2" 2>"$TMP/server2.err" &
+server2=$!
+trap 'kill $server $server2 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 50); do [ -s "$TMP/port2" ] && break; sleep 0.1; done
+CA_URL=http://alice:pw4711@127.0.0.1:$(cat "$TMP/port2")
+"$HEARTH" capture "$CA_URL/?x=1" --seconds 0 --no-png -o "$TMP/cap" >/dev/null 2>"$TMP/err"
+st=$?
+if [ $st -eq 0 ] && [ -s "$TMP/cap/heap.pb.gz" ] && [ ! -e "$TMP/cap/hearth.timeline" ] &&
+    [ -s "$TMP/cap/summary.md" ] && ! grep -rq pw4711 "$TMP/cap" "$TMP/err" &&
+    [ "$(wc -c <"$TMP/cap/capture.txt")" -lt 100000 ] && grep -q '^cmdline: service --port 8080 aaa' "$TMP/cap/capture.txt" &&
+    grep -q "^url: http://127.0.0.1:$(cat "$TMP/port2")/debug/pprof/\$" "$TMP/cap/capture.txt"; then
+    ok capture_skips_a_catch_all_page_and_writes_no_password
+else
+    not_ok capture_skips_a_catch_all_page_and_writes_no_password \
+        "exit $st: $(cat "$TMP/err"); $(ls "$TMP/cap"); $(head -n 3 "$TMP/cap/capture.txt")"
+fi
+
 # A service protected by a token: refused without it, served with it.
 fails token_missing_gives_401 "^hearth: $URL/secret/p.pb.gz: HTTP status 401: missing or wrong token\$" \
     top "$URL/secret/p.pb.gz"
