@@ -74,13 +74,14 @@ static int split_url(capture *c, const char *url)
     const char *hostp = strstr(url, "://") + 3;
     size_t root_len = (size_t)(hostp - url) + strcspn(hostp, "/?#");
     c->root = strndup(url, root_len);
-    const char *dp = strstr(url, "/debug/pprof");
+    size_t path_len = strcspn(url, "?#");
+    const char *dp = memmem(url, path_len, "/debug/pprof", strlen("/debug/pprof"));
     strbuf b;
     strbuf_init(&b);
     if (dp)
         strbuf_append(&b, url, (size_t)(dp - url));
     else {
-        strbuf_append(&b, url, strcspn(url, "?#"));
+        strbuf_append(&b, url, path_len);
         while (b.len && b.buf[b.len - 1] == '/')
             b.buf[--b.len] = 0;
     }
@@ -167,14 +168,14 @@ static int get(capture *c, const endpoint *e, const capture_options *o)
     }
     if (e->kind == BODY_TEXT) {
         /* A catch-all handler (Go's "/") answers 200 for any path: a body
-         * that is no timeline means the endpoint is not served. */
-        timeline *t;
-        if (timeline_read(&t, (const char *)body, len)) {
+         * that is no timeline at all means the endpoint is not served. A
+         * timeline that is damaged is kept, for the report to say so. */
+        timeline_source src;
+        if (timeline_detect(&src, (const char *)body, len)) {
             progress("capture: %s: not a timeline, skipped%s", url, "");
             free(body);
             return 0;
         }
-        timeline_destroy(t);
     }
     if (e->kind == BODY_PROFILE) {
         /* A login page or an error served with status 200 is caught here,

@@ -16,6 +16,7 @@
 #include "../formats/pprof.h"
 #include "calltree.h"
 #include "cli.h"
+#include "fetch.h"
 #include "filter.h"
 #include "flame.h"
 #include "prune.h"
@@ -65,7 +66,7 @@ static const char *base_name(const char *path)
     if (!strcmp(path, "-"))
         return "<stdin>";
     const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
+    return fetch_skip_userinfo(path, b ? b + 1 : path);
 }
 
 /* "inuse_space · total 1.50 MiB · 2026-11-26 10:00:00 UTC · 30.00 s · heap.pb.gz" */

@@ -15,6 +15,7 @@
 #include "../formats/pprof.h"
 #include "../formats/timeline.h"
 #include "cli.h"
+#include "fetch.h"
 #include "timeline_draw.h"
 #include "timeline_fit.h"
 
@@ -47,7 +48,7 @@ static const char *base_name(const char *path)
     if (!strcmp(path, "-"))
         return "<stdin>";
     const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
+    return fetch_skip_userinfo(path, b ? b + 1 : path);
 }
 
 /* "90", "90s", "30m", "2h", "1d" -> seconds; "all" -> 0. */

@@ -56,6 +56,16 @@ char *fetch_shown_name(const char *path)
     return r;
 }
 
+const char *fetch_skip_userinfo(const char *path, const char *name)
+{
+    if (!fetch_is_url(path))
+        return name;
+    const char *h = strstr(path, "://") + 3;
+    const char *end = h + strcspn(h, "/?#");
+    const char *at = memrchr(h, '@', (size_t)(end - h));
+    return at && name < at + 1 ? at + 1 : name;
+}
+
 typedef struct sink {
     CURL *curl;
     int fd;

@@ -30,6 +30,13 @@ int fetch_url(const char *url, size_t max_bytes);
  */
 char *fetch_shown_name(const char *path);
 
+/*
+ * name, a pointer into path (its last part, say), moved past the
+ * "user:password@" of path's URL when it points into the URL's host part
+ * ("http://u:p@host:6060" has no path: its last part is the host).
+ */
+const char *fetch_skip_userinfo(const char *path, const char *name);
+
 /* The HTTP status of the calling thread's last fetch_url (0 when no reply
  * came), so a caller can tell "not served" (404) from other failures. */
 long fetch_last_status(void);

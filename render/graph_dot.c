@@ -105,7 +105,8 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
 }
 
 /*
- * Profile text is cut to these many bytes in the graph, with an ellipsis:
+ * Profile text is cut to these many bytes in the graph (and the legend to
+ * these many lines), with an ellipsis:
  * Graphviz 2.43 refuses a quoted string over 16 KiB (an escaped tooltip
  * can be five times its text), and librsvg takes time quadratic in a
  * text line's length to draw the report's PNG (a name of 16,000
@@ -113,6 +114,7 @@ static void dot_escape_n(strbuf *out, const char *s, size_t n, int mode)
  */
 #define DOT_LABEL_MAX 256
 #define DOT_TOOLTIP_MAX 1024
+#define DOT_LEGEND_LINES 32
 
 /* dot_escape_n of at most cap bytes of s, cut at a character boundary and
  * marked with an ellipsis. */
@@ -262,10 +264,16 @@ static void write_legend(strbuf *out, const graph *g, const graph_report *r,
     strbuf_puts(out, "subgraph cluster_L { \"");
     dot_escape_cap(out, lines.buf, first_len, ESC_PLAIN, DOT_LABEL_MAX);
     strbuf_puts(out, "\" [shape=box fontsize=16 label=\"");
-    /* Lines are left-justified: each ends with "\l". */
-    size_t start = 0;
+    /* Lines are left-justified: each ends with "\l". A profile's comments
+     * are a line each: at most DOT_LEGEND_LINES, so that the label stays
+     * below Graphviz's 16 KiB. */
+    size_t start = 0, n_lines = 0;
     for (size_t i = 0; i < lines.len; i++)
         if (lines.buf[i] == '\n') {
+            if (++n_lines > DOT_LEGEND_LINES) {
+                strbuf_puts(out, "\xe2\x80\xa6\\l");
+                break;
+            }
             dot_escape_cap(out, lines.buf + start, i - start, ESC_PLAIN, DOT_LABEL_MAX);
             strbuf_puts(out, "\\l");
             start = i + 1;

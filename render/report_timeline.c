@@ -15,6 +15,7 @@
 #include "../formats/error.h"
 #include "../formats/timeline.h"
 #include "cli.h"
+#include "fetch.h"
 #include "timeline_draw.h"
 #include "timeline_fit.h"
 
@@ -40,7 +41,7 @@ int report_timeline_add(report_doc *doc, report_inputs *in)
             break;
         }
         tin[i].t = tls[i];
-        tin[i].name = report_base_name(path);
+        tin[i].name = fetch_skip_userinfo(path, report_base_name(path));
         tl_fit_verdict(tin[i].verdict, sizeof tin[i].verdict, &tin[i].fit, 0);
         wall &= tls[i]->start_unix_ns != 0;
         rc = report_doc_verdict(doc, "Timeline %s: %s.", tin[i].name, tin[i].verdict);

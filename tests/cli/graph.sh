@@ -347,8 +347,9 @@ fi
 
 # A sample type whose unit is hostile (units.c shows a unit it does not
 # know as written, inside every value), and names of 100,000 characters
-# (Graphviz reads no quoted string over 16 KiB, and librsvg's time grows
-# with the square of a text line's length: the report's PNG never ended).
+# and 200 long comments (Graphviz reads no quoted string over 16 KiB, and
+# librsvg's time grows with the square of a text line's length: the
+# report's PNG never ended).
 cat >"$TMP/mkunit.py" <<'EOF'
 import sys
 exec(open(sys.argv[1]).read().split('strings = [')[0])
@@ -372,6 +373,8 @@ for i, n in enumerate(['main', 'f' * 100000, 'g::' * 30000 + 'h']):
                   field(4, field(1, i + 1) + field(2, 10)))
 for leaf, v in ((2, 100), (3, 50)):
     prof += field(2, field(1, leaf) + field(1, 1) + b''.join(field(2, v) for _ in types))
+# 200 comments of 200 characters: a legend line each.
+prof += b''.join(field(13, s('comment %d ' % i + 'c' * 190)) for i in range(200))
 for x in strings:
     prof += field(6, x)
 sys.stdout.buffer.write(prof)

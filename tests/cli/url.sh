@@ -72,6 +72,14 @@ fails http_404_with_a_large_body_gives_the_status "^hearth: $URL/big404/100000: 
 # A password in a URL is sent (curl: Basic auth) but never written into
 # what hearth makes: the report names the URL without it.
 AUTH_URL=http://alice:pw4711@127.0.0.1:$(cat "$TMP/port")
+# A URL with no path names its host in a flame graph's subtitle.
+cp "$FIX/parca_query_profile1.pb.gz" "$TMP/www/index"
+if "$HEARTH" flame "$AUTH_URL" -o "$TMP/auth.svg" 2>"$TMP/err" && grep -q "127.0.0.1:$(cat "$TMP/port")" "$TMP/auth.svg" &&
+    ! grep -q pw4711 "$TMP/auth.svg"; then
+    ok flame_leaves_the_urls_password_out
+else
+    not_ok flame_leaves_the_urls_password_out "$(cat "$TMP/err"; grep -o '.\{20\}pw4711.\{20\}' "$TMP/auth.svg")"
+fi
 if "$HEARTH" report "$AUTH_URL/p.pb.gz" -o "$TMP/rep" 2>"$TMP/err" &&
     grep -q "127.0.0.1:$(cat "$TMP/port")/p.pb.gz" "$TMP/rep/summary.md" &&
     ! grep -rq pw4711 "$TMP/rep" && ! gzip -dc "$TMP/rep.tar.gz" | grep -aq pw4711; then
@@ -96,7 +104,7 @@ server2=$!
 trap 'kill $server $server2 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 50); do [ -s "$TMP/port2" ] && break; sleep 0.1; done
 CA_URL=http://alice:pw4711@127.0.0.1:$(cat "$TMP/port2")
-"$HEARTH" capture "$CA_URL/?x=1" --seconds 0 --no-png -o "$TMP/cap" >/dev/null 2>"$TMP/err"
+"$HEARTH" capture "$CA_URL/?next=/debug/pprof" --seconds 0 --no-png -o "$TMP/cap" >/dev/null 2>"$TMP/err"
 st=$?
 if [ $st -eq 0 ] && [ -s "$TMP/cap/heap.pb.gz" ] && [ ! -e "$TMP/cap/hearth.timeline" ] &&
     [ -s "$TMP/cap/summary.md" ] && ! grep -rq pw4711 "$TMP/cap" "$TMP/err" &&

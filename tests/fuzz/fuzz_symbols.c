@@ -22,23 +22,11 @@
 
 #include "../../formats/error.h"
 #include "../../formats/symbols.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* Addresses looked up per input: enough to reach several tables, few enough
  * that each input stays fast. */
 #define FUZZ_MAX_ADDRS 24
-
-#define FUZZ_ASSERT(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_symbols: %s:%d: %s: ", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 /* A failure: a known code, the same code recorded, one non-empty line. */
 static void check_failure(int rc, const char *what)

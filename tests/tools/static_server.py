@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A tiny HTTP server for the URL-input tests: serves the files of a
 directory, answers paths under /secret/ only with the right bearer token,
-/status/N with status N and a two-line body, and /big404/N with status
+"/" is the file "index". /status/N answers with status N and a two-line
+body, and /big404/N with status
 404 and N bytes of body. With a third argument "catchall", a missing file
 gets 200 and an HTML page, as from a service whose "/" handler answers
 every path. Prints the port it bound to (port 0 = any) on stdout."""
@@ -35,7 +36,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != "Bearer " + TOKEN:
                 return self.reply(401, b"missing or wrong token\n")
             path = path[len("/secret"):]
-        name = os.path.join(ROOT, os.path.basename(path))
+        name = os.path.join(ROOT, os.path.basename(path) or "index")
         if not os.path.isfile(name):
             if CATCHALL:
                 return self.reply(200, b"<html><body>welcome</body></html>\n", "text/html")
