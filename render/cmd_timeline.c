@@ -302,8 +302,13 @@ int cmd_timeline(int argc, char **argv)
         for (size_t i = 1; i < n; i++)
             if (tls[i]->start_unix_ns < first)
                 first = tls[i]->start_unix_ns;
-        for (size_t i = 0; i < n; i++)
-            in[i].offset_s = (double)(tls[i]->start_unix_ns - first) / 1e9;
+        for (size_t i = 0; i < n; i++) {
+            /* Start times are the files' own: far apart, they overflow. */
+            int64_t d;
+            in[i].offset_s = __builtin_sub_overflow(tls[i]->start_unix_ns, first, &d)
+                                 ? ((double)tls[i]->start_unix_ns - (double)first) / 1e9
+                                 : (double)d / 1e9;
+        }
     }
     if (!strcmp(format, "csv"))
         write_csv(&out, in, n, records ? records : any_gc ? "gc" : "ticks");

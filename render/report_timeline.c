@@ -51,8 +51,13 @@ int report_timeline_add(report_doc *doc, report_inputs *in)
         for (size_t i = 1; i < n; i++)
             if (tls[i]->start_unix_ns < first)
                 first = tls[i]->start_unix_ns;
-        for (size_t i = 0; i < n; i++)
-            tin[i].offset_s = (double)(tls[i]->start_unix_ns - first) / 1e9;
+        for (size_t i = 0; i < n; i++) {
+            /* Start times are the files' own: far apart, they overflow. */
+            int64_t d;
+            tin[i].offset_s = __builtin_sub_overflow(tls[i]->start_unix_ns, first, &d)
+                                 ? ((double)tls[i]->start_unix_ns - (double)first) / 1e9
+                                 : (double)d / 1e9;
+        }
     }
     if (!rc) {
         report_chart *c = report_chart_add(doc, "timeline", "Memory timeline",
