@@ -54,6 +54,10 @@ int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max_bytes
  */
 int cli_write_output(const char *path, const void *data, size_t len);
 
+/* The short name an input is shown by (a subtitle, a legend): its last
+ * path part, "<stdin>" for "-", never a URL's user:password. */
+const char *cli_input_name(const char *path);
+
 /* Parses a byte size such as "1073741824", "512M", "1G". Returns 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
 /* --max-input's argument for command cmd: 0, or -1 after printing

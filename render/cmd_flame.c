@@ -16,7 +16,6 @@
 #include "../formats/pprof.h"
 #include "calltree.h"
 #include "cli.h"
-#include "fetch.h"
 #include "filter.h"
 #include "flame.h"
 #include "prune.h"
@@ -61,14 +60,6 @@ enum {
     OPT_MAX_INPUT,
 };
 
-static const char *base_name(const char *path)
-{
-    if (!strcmp(path, "-"))
-        return "<stdin>";
-    const char *b = strrchr(path, '/');
-    return fetch_skip_userinfo(path, b ? b + 1 : path);
-}
-
 /* "inuse_space · total 1.50 MiB · 2026-11-26 10:00:00 UTC · 30.00 s · heap.pb.gz" */
 static void subtitle(char *buf, size_t n, const profile *p, int si, int64_t total,
                      const char *path, const char *base_path)
@@ -89,7 +80,7 @@ static void subtitle(char *buf, size_t n, const profile *p, int si, int64_t tota
     }
     snprintf(buf, n, "%s \xc2\xb7 total %s%s%s \xc2\xb7 %s%s%s",
              profile_str(p, p->sample_types[si].type), v, when, dur,
-             base_name(path), base_path ? " vs " : "", base_path ? base_name(base_path) : "");
+             cli_input_name(path), base_path ? " vs " : "", base_path ? cli_input_name(base_path) : "");
 }
 
 typedef struct flame_feed {

@@ -15,7 +15,6 @@
 #include "../formats/pprof.h"
 #include "../formats/timeline.h"
 #include "cli.h"
-#include "fetch.h"
 #include "timeline_draw.h"
 #include "timeline_fit.h"
 
@@ -42,14 +41,6 @@ static const char timeline_usage[] =
     "  -h, --help               show this help\n";
 
 enum { OPT_FORMAT = 256, OPT_RECORDS, OPT_WINDOW, OPT_ALIGN, OPT_TITLE, OPT_WIDTH, OPT_NO_JS, OPT_MAX_INPUT };
-
-static const char *base_name(const char *path)
-{
-    if (!strcmp(path, "-"))
-        return "<stdin>";
-    const char *b = strrchr(path, '/');
-    return fetch_skip_userinfo(path, b ? b + 1 : path);
-}
 
 /* "90", "90s", "30m", "2h", "1d" -> seconds; "all" -> 0. */
 static int parse_duration(const char *s, double *out)
@@ -285,7 +276,7 @@ int cmd_timeline(int argc, char **argv)
             goto done;
         }
         in[i].t = tls[i];
-        in[i].name = base_name(path);
+        in[i].name = cli_input_name(path);
         any_gc |= tls[i]->source != TIMELINE_HEARTH;
         if (wall && !tls[i]->start_unix_ns) {
             fprintf(stderr, "hearth: %s: --align wall: the input has no wall-clock time\n", path);

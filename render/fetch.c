@@ -38,32 +38,37 @@ static long url_seconds(const char *url)
     return 0;
 }
 
-char *fetch_shown_name(const char *path)
+/* In a URL, where its host part starts (*host) and where its
+ * "user:password@" ends: NULL when it has none, or path is no URL. */
+static const char *userinfo_end(const char *path, const char **host)
 {
     if (!fetch_is_url(path))
-        return strdup(path);
+        return NULL;
     const char *h = strstr(path, "://") + 3;
     const char *end = h + strcspn(h, "/?#");
     const char *at = memrchr(h, '@', (size_t)(end - h));
-    if (!at)
+    *host = h;
+    return at ? at + 1 : NULL;
+}
+
+char *fetch_shown_name(const char *path)
+{
+    const char *h, *after = userinfo_end(path, &h);
+    if (!after)
         return strdup(path);
-    size_t pre = (size_t)(h - path), n = strlen(at + 1);
+    size_t pre = (size_t)(h - path), n = strlen(after);
     char *r = malloc(pre + n + 1);
     if (r) {
         memcpy(r, path, pre);
-        memcpy(r + pre, at + 1, n + 1);
+        memcpy(r + pre, after, n + 1);
     }
     return r;
 }
 
 const char *fetch_skip_userinfo(const char *path, const char *name)
 {
-    if (!fetch_is_url(path))
-        return name;
-    const char *h = strstr(path, "://") + 3;
-    const char *end = h + strcspn(h, "/?#");
-    const char *at = memrchr(h, '@', (size_t)(end - h));
-    return at && name < at + 1 ? at + 1 : name;
+    const char *h, *after = userinfo_end(path, &h);
+    return after && name < after ? after : name;
 }
 
 typedef struct sink {

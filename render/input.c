@@ -26,6 +26,14 @@
 #include "../formats/strbuf.h"
 #include "termtext.h"
 
+const char *cli_input_name(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return "<stdin>";
+    const char *b = strrchr(path, '/');
+    return fetch_skip_userinfo(path, b ? b + 1 : path);
+}
+
 int cli_parse_size(const char *s, size_t *out)
 {
     char *end;
